@@ -1,0 +1,47 @@
+# The course's commands. The two a learner needs:
+#   make lab    set up (once) and open JupyterLab on the course
+#   make test   set up (once) and run the whole test suite
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8888
+STAMP  := $(VENV)/.course-installed
+PIP    := $(PY) -m pip --disable-pip-version-check --no-input
+
+.PHONY: setup lab test assets student solutions bench clean-outputs
+
+setup: $(STAMP) assets
+
+# Reinstall only when requirements.txt or pyproject.toml changes.
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "Installing the pinned packages into $(VENV) (first time: a few minutes, about 4 GB) ..."
+	@$(PIP) install -q -r requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
+	@$(PIP) install -q --no-deps --no-build-isolation -e . 2>&1 | grep -v "^WARNING: Location" || true
+	@$(PIP) check
+	@$(PY) -c "import transformers, torch, tensorflow, utils" 2>/dev/null || \
+		{ echo "error: the install did not complete; see the messages above"; exit 1; }
+	@touch $(STAMP)
+
+# Build (or verify) the offline checkpoints and data; idempotent.
+assets: $(STAMP)
+	@$(PY) -m utils.assets build
+
+# JupyterLab on this machine only (loopback), protected by a token it prints.
+lab: setup
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
+		--ServerApp.root_dir=. --ServerApp.open_browser=True
+
+test: setup
+	$(PY) -m pytest -n 2 --dist loadfile --nbval --nbval-sanitize-with tests/sanitize.cfg
+
+# Regenerate the student notebooks in notebooks/ from solutions/.
+student: $(STAMP)
+	$(PY) -m utils.generate
+
+# Re-run solution notebooks in place (all, or NB=solutions/03_models_pt.ipynb), then regenerate.
+solutions: setup
+	$(PY) -m utils.generate --execute $(or $(NB),solutions/*.ipynb)
+
+bench: setup
+	$(PY) benchmarks/startup_and_assets.py

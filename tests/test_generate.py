@@ -1,0 +1,99 @@
+"""One source for exercises: the student notebooks are exactly what the generator makes from the
+solutions, with every solution replaced by a stub."""
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from utils import generate
+from utils.generate import NotebookError, stub_source, student_notebook
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+
+
+def test_there_are_lessons():
+    assert SOLUTIONS and (ROOT / "solutions" / "00_setup.ipynb") in SOLUTIONS
+
+
+def test_notebooks_mirror_solutions_file_for_file():
+    assert sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb")) == \
+        [p.name for p in SOLUTIONS]
+
+
+def test_committed_student_notebooks_are_generated():
+    assert generate.main(["--check"]) == 0, "run: python -m utils.generate"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_solutions_are_executed_and_students_are_stubbed(path):
+    solution = generate.read_notebook(path)
+    code = [c for c in solution.cells if c.cell_type == "code"]
+    assert all(c.execution_count for c in code), "solutions are committed executed, in order"
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1))
+    student = student_notebook(solution)
+    stubs = [c for c in student.cells if "raises-exception" in c.metadata.get("tags", [])]
+    assert stubs, "every lesson has exercises"
+    for cell in student.cells:
+        assert "BEGIN SOLUTION" not in cell.source and "END SOLUTION" not in cell.source
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+    for cell in stubs:
+        assert 'raise NotImplementedError("Exercise' in cell.source
+
+
+def test_stub_keeps_indentation_and_names_the_exercise():
+    source = ("def f(x):\n    # BEGIN SOLUTION\n    return 2 * x\n    # END SOLUTION\n"
+              "check(\"02.1\", f)")
+    stubbed, changed = stub_source(source, "cell 1")
+    assert changed
+    assert stubbed.splitlines()[1:3] == [
+        "    # YOUR CODE HERE",
+        '    raise NotImplementedError("Exercise 02.1: replace this line with your code")']
+    assert "return 2 * x" not in stubbed and stubbed.endswith('check("02.1", f)')
+
+
+def test_cell_without_markers_is_unchanged():
+    assert stub_source("x = 1\nprint(x)", "cell") == ("x = 1\nprint(x)", False)
+
+
+@pytest.mark.parametrize("source,problem", [
+    ("# BEGIN SOLUTION\nx = 1", "never closed"),
+    ("x = 1\n# END SOLUTION", "without # BEGIN SOLUTION"),
+    ("# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION", "inside another block"),
+])
+def test_unbalanced_markers_are_reported(source, problem):
+    with pytest.raises(NotebookError, match=problem):
+        stub_source(source, "cell 3")
+
+
+def test_invalid_json_notebook(tmp_path):
+    bad = tmp_path / "broken.ipynb"
+    bad.write_text('{"cells": [')
+    with pytest.raises(NotebookError, match="broken.ipynb: not a valid notebook"):
+        generate.read_notebook(bad)
+
+
+def test_notebook_without_kernelspec(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
+    path = tmp_path / "nokernel.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(NotebookError, match="no kernel spec"):
+        generate.read_notebook(path)
+
+
+def test_generator_reports_bad_solution_and_keeps_going(tmp_path, capsys):
+    sols, nbs = tmp_path / "solutions", tmp_path / "notebooks"
+    sols.mkdir()
+    (sols / "01_bad.ipynb").write_text("not json")
+    good = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "# BEGIN SOLUTION\nx = 1\n# END SOLUTION")])
+    good.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                   "language": "python"}
+    nbformat.write(good, sols / "02_good.ipynb")
+    assert generate.main(["--solutions", str(sols), "--notebooks", str(nbs)]) == 1
+    assert "01_bad.ipynb: not a valid notebook" in capsys.readouterr().err
+    assert (nbs / "02_good.ipynb").exists() and not (nbs / "01_bad.ipynb").exists()
+    assert generate.main(["--check", "--solutions", str(sols / "x"),
+                          "--notebooks", str(nbs)]) == 0

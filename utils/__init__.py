@@ -1,0 +1,92 @@
+"""Helpers for the course notebooks: one ``setup()`` call, devices, offline checkpoints, data,
+exercise checks. They hide plumbing only; the lessons call transformers themselves."""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import warnings
+
+from utils.checkpoints import checkpoint, online
+from utils.checks import check
+from utils.data import data_files, load_polarity
+
+__all__ = ["setup", "checkpoint", "check", "data_files", "load_polarity", "in_colab", "online"]
+
+FRAMEWORKS = {"pt": ("pt",), "tf": ("tf",), "both": ("pt", "tf"), None: ()}
+
+
+def in_colab() -> bool:
+    return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
+
+
+def seed_everything(seed: int, frameworks=("pt",)) -> None:
+    """Seed Python, NumPy and the frameworks in use, so every run prints the same numbers."""
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    if "pt" in frameworks:
+        import torch
+        torch.manual_seed(seed)
+    if "tf" in frameworks:
+        from utils.assets import import_tensorflow_quietly
+        import_tensorflow_quietly().keras.utils.set_random_seed(seed)
+
+
+def _set_environment(offline: bool, frameworks) -> None:
+    # transformers imports every framework it finds (its pipelines import TensorFlow on their
+    # own); USE_TF / USE_TORCH keep a one-framework lesson to that framework. They are read
+    # when transformers is first imported, which is why setup() comes first.
+    if frameworks == ("pt",):
+        os.environ["USE_TF"] = "0"
+    elif frameworks == ("tf",):
+        os.environ["USE_TORCH"] = "0"
+    if offline:
+        for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
+            os.environ[var] = "1"
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # TensorFlow reads these when first imported: Keras 2 (tf-keras) for transformers'
+    # TF classes, and no C++ info/warning lines.
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _offline_models_available() -> bool:
+    from utils import assets
+
+    return all(assets.status().get(name) == "ok" for name in ("encoder", "sentiment"))
+
+
+def setup(framework: str | None = "pt", seed: int = 42, report: bool = True) -> None:
+    """First cell of every notebook: offline mode, seeds, quiet logs and a device report.
+
+    ``framework`` is ``"pt"``, ``"tf"``, ``"both"`` or ``None``. TensorFlow is imported only for
+    ``"tf"`` and ``"both"``.
+    """
+    if framework not in FRAMEWORKS:
+        raise ValueError(f"framework must be one of {list(FRAMEWORKS)}, not {framework!r}")
+    frameworks = FRAMEWORKS[framework]
+    if "transformers" in sys.modules or "tensorflow" in sys.modules:
+        warnings.warn("transformers or TensorFlow was imported before setup(): restart the "
+                      "kernel and run the setup cell first, so offline mode, Keras 2 and the "
+                      "framework choice take effect.", stacklevel=2)
+    if in_colab() and not online() and not _offline_models_available():
+        os.environ["COURSE_ONLINE"] = "1"  # Colab has the Hub; the offline models are not built
+    offline = not online()
+    _set_environment(offline, frameworks)
+    warnings.filterwarnings("ignore", category=FutureWarning, module="transformers")
+    seed_everything(seed, frameworks)
+
+    where = "Colab" if in_colab() else "local"
+    mode = "offline checkpoints" if offline else "Hub checkpoints (COURSE_ONLINE=1)"
+    lines = [f"Course setup: {where} · {mode} · seed {seed}"]
+    from utils import device
+
+    infos = [device.device_info(fw) for fw in frameworks]
+    if report and infos:
+        lines.append(device.format_report(infos))
+    if report:
+        print("\n".join(lines))

@@ -1,0 +1,1 @@
+"""Exercise checks, one module a lesson: ``lessonNN.py`` declares exercises ``"NN.k"``."""

@@ -1,0 +1,159 @@
+"""Write the student notebooks in ``notebooks/`` from the solutions in ``solutions/``.
+
+The solutions are the single source. In a code cell, the lines between ``# BEGIN SOLUTION``
+and ``# END SOLUTION`` become a stub::
+
+    # YOUR CODE HERE
+    raise NotImplementedError("Exercise 00.1: replace this line with your code")
+
+Student copies have their outputs cleared; stub cells are tagged ``raises-exception`` so that
+``pytest --nbval-lax`` runs them through. ``--check`` fails when a committed student copy is not
+exactly what the generator makes.
+
+    python -m utils.generate            # write notebooks/*.ipynb
+    python -m utils.generate --check    # verify, change nothing
+    python -m utils.generate --execute solutions/03_models_pt.ipynb   # re-run, then write
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
+STUB_TAG = "raises-exception"
+_EXERCISE_ID = re.compile(r"""check\(\s*["']([\w.]+)["']""")
+
+
+class NotebookError(ValueError):
+    """A notebook the generator cannot use; the message names the file and the problem."""
+
+
+def read_notebook(path: Path):
+    try:
+        nb = nbformat.read(str(path), as_version=4)
+    except FileNotFoundError:
+        raise NotebookError(f"{path}: no such notebook.") from None
+    except (json.JSONDecodeError, nbformat.reader.NotJSONError, UnicodeDecodeError) as err:
+        raise NotebookError(f"{path}: not a valid notebook (not JSON: {err}).") from None
+    except Exception as err:  # nbformat's own validation errors
+        raise NotebookError(f"{path}: not a valid notebook ({err}).") from None
+    if "kernelspec" not in nb.metadata:
+        raise NotebookError(f"{path}: the notebook has no kernel spec (metadata.kernelspec).")
+    return nb
+
+
+def stub_source(source: str, where: str) -> tuple[str, bool]:
+    """Replace each BEGIN/END SOLUTION block with a stub; returns (source, changed)."""
+    out, inside, changed, indent = [], False, False, ""
+    exercise = _EXERCISE_ID.search(source)
+    label = f"Exercise {exercise.group(1)}" if exercise else "Exercise"
+    for number, line in enumerate(source.splitlines(), 1):
+        stripped = line.strip()
+        if stripped == BEGIN:
+            if inside:
+                raise NotebookError(f"{where}, line {number}: {BEGIN} inside another block.")
+            inside, changed = True, True
+            indent = line[: len(line) - len(line.lstrip())]
+            out.append(f"{indent}# YOUR CODE HERE")
+            out.append(f'{indent}raise NotImplementedError("{label}: '
+                       f'replace this line with your code")')
+        elif stripped == END:
+            if not inside:
+                raise NotebookError(f"{where}, line {number}: {END} without {BEGIN}.")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise NotebookError(f"{where}: {BEGIN} is never closed by {END}.")
+    return "\n".join(out), changed
+
+
+def student_notebook(solution):
+    """The student copy of a solution notebook (a new object; the input is not changed)."""
+    nb = copy.deepcopy(solution)
+    nb.metadata.pop("widgets", None)
+    for index, cell in enumerate(nb.cells):
+        cell.metadata.pop("execution", None)
+        if cell.cell_type != "code":
+            continue
+        cell.source, changed = stub_source(cell.source, f"cell {index}")
+        tags = [t for t in cell.metadata.get("tags", []) if t != STUB_TAG]
+        if changed:
+            tags.append(STUB_TAG)
+        if tags:
+            cell.metadata["tags"] = tags
+        else:
+            cell.metadata.pop("tags", None)
+        cell.outputs = []
+        cell.execution_count = None
+    return nb
+
+
+def render(nb) -> str:
+    return nbformat.writes(nb) + "\n"
+
+
+def execute(path: Path, timeout: int = 1800) -> None:
+    """Run a solution notebook top to bottom in a fresh kernel and save it with its outputs."""
+    from nbclient import NotebookClient
+
+    nb = read_notebook(path)
+    print(f"executing {path.name} ...", flush=True)
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    nbformat.write(nb, str(path))
+
+
+def pairs(solutions: Path, notebooks: Path):
+    for source in sorted(solutions.glob("*.ipynb")):
+        yield source, notebooks / source.name
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m utils.generate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true",
+                        help="only verify that notebooks/ matches; exit 1 if not")
+    parser.add_argument("--solutions", type=Path, default=REPO_ROOT / "solutions")
+    parser.add_argument("--notebooks", type=Path, default=REPO_ROOT / "notebooks")
+    parser.add_argument("--execute", nargs="+", type=Path, metavar="NOTEBOOK",
+                        help="first re-run these solution notebooks in place")
+    args = parser.parse_args(argv)
+
+    for path in args.execute or []:
+        execute(path)
+    stale, errors = [], []
+    for source, target in pairs(args.solutions, args.notebooks):
+        try:
+            text = render(student_notebook(read_notebook(source)))
+        except NotebookError as err:
+            errors.append(str(err))
+            continue
+        current = target.read_text(encoding="utf-8") if target.exists() else None
+        if current == text:
+            continue
+        stale.append(target)
+        if not args.check:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            print(f"wrote {target.relative_to(args.notebooks.parent)}")
+    for err in errors:
+        print(f"error: {err}", file=sys.stderr)
+    if args.check and stale:
+        names = ", ".join(p.name for p in stale)
+        print(f"Student notebooks out of date: {names}\nRegenerate them with: "
+              "python -m utils.generate", file=sys.stderr)
+        return 1
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
