@@ -30,7 +30,8 @@ assets: $(STAMP)
 # JupyterLab on this machine only (loopback), protected by a token it prints.
 lab: setup
 	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
-		--ServerApp.root_dir=. --ServerApp.open_browser=True
+		--ServerApp.root_dir=. --ServerApp.open_browser=True \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: setup
 	$(PY) -m pytest -n 2 --dist loadfile --nbval --nbval-sanitize-with tests/sanitize.cfg

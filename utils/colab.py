@@ -1,8 +1,13 @@
-"""Colab support: ``python -m utils.colab`` installs the pinned packages Colab lacks and builds
-the course's small offline assets (data and the Korean tokenizer). Lessons then use Hub
-checkpoints for the models (``setup()`` switches to them when the offline models are absent).
+"""Colab support.
 
-The first cell of every notebook clones ``GITHUB_REPO`` and runs this module on Colab only.
+``python -m utils.colab`` (run by the first cell of every notebook, on Colab only) installs the
+pinned packages Colab lacks and builds the course's small offline assets (data and the Korean
+tokenizer). Lessons then use Hub checkpoints for the models: ``setup()`` switches to them when
+the offline models are absent.
+
+``python -m utils.colab badges`` writes every "Open in Colab" link (the first markdown cell of
+each solution notebook, the README's lesson table) and the clone command of every first cell
+from one setting, ``GITHUB_REPO``; ``--check`` only verifies them.
 """
 
 from __future__ import annotations
@@ -48,7 +53,107 @@ def missing(pins: dict[str, str], installed=version) -> list[str]:
     return wanted
 
 
-def main() -> int:
+COLAB_URL = "https://colab.research.google.com/github/{repo}/blob/{branch}/{path}"
+BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
+BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
+CLONE = re.compile(r"git clone -q --depth 1 https://github\.com/\S+ /content/course")
+
+
+def badge(path: str) -> str:
+    """Markdown for an "Open in Colab" badge of the notebook at ``path`` (repo-relative)."""
+    url = COLAB_URL.format(repo=GITHUB_REPO, branch=BRANCH, path=path)
+    return f"[![Open In Colab]({BADGE_IMAGE})]({url})"
+
+
+def clone_command() -> str:
+    return f"git clone -q --depth 1 https://github.com/{GITHUB_REPO} /content/course"
+
+
+def badge_target(markdown: str) -> str | None:
+    """The repo-relative notebook path a badge in ``markdown`` points at, if any."""
+    match = re.search(r"colab\.research\.google\.com/github/([^/]+/[^/]+)/blob/([^/]+)/(\S+?)\)",
+                      markdown)
+    return match.group(3) if match else None
+
+
+def _sync_notebook(path: Path) -> bool:
+    """Put the badge under the title of the first markdown cell and the clone command in the
+    first code cell; returns True when the file changed (outputs are left as they are)."""
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    rel = f"{path.parent.name}/{path.name}"
+    changed = False
+    first_md = next(c for c in nb.cells if c.cell_type == "markdown")
+    wanted = badge(rel)
+    if BADGE.search(first_md.source):
+        new = BADGE.sub(lambda m: wanted, first_md.source)
+    else:
+        lines = first_md.source.split("\n")
+        new = "\n".join([lines[0], "", wanted, *lines[1:]])
+    if new != first_md.source:
+        first_md.source, changed = new, True
+    first_code = next(c for c in nb.cells if c.cell_type == "code")
+    new = CLONE.sub(clone_command(), first_code.source)
+    if new != first_code.source:
+        first_code.source, changed = new, True
+    if changed:
+        nbformat.write(nb, str(path))
+    return changed
+
+
+def _sync_readme(path: Path) -> bool:
+    """Rewrite the badge of each README table row that links a solution notebook."""
+    text = path.read_text(encoding="utf-8")
+
+    def row(line: str) -> str:
+        link = re.search(r"\]\((solutions/[^)]+\.ipynb)\)", line)
+        if not line.startswith("|") or not link:
+            return line
+        return BADGE.sub(lambda m: badge(link.group(1)), line)
+
+    new = "\n".join(row(line) for line in text.split("\n"))
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return new != text
+
+
+def sync_badges(check: bool = False, root: Path = REPO_ROOT) -> list[str]:
+    """Bring every badge and clone command in line with GITHUB_REPO; returns what changed
+    (with ``check``, what would change, leaving files alone)."""
+    import shutil
+    import tempfile
+
+    changed = []
+    targets = [*sorted((root / "solutions").glob("*.ipynb")), root / "README.md"]
+    for target in targets:
+        if check:
+            with tempfile.TemporaryDirectory() as tmp:
+                copy = Path(tmp) / target.parent.name / target.name
+                copy.parent.mkdir()
+                shutil.copy(target, copy)
+                differs = (_sync_readme if target.suffix == ".md" else _sync_notebook)(copy)
+        else:
+            differs = (_sync_readme if target.suffix == ".md" else _sync_notebook)(target)
+        if differs:
+            changed.append(str(target.relative_to(root)))
+    return changed
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["badges"]:
+        check = "--check" in argv[1:]
+        changed = sync_badges(check=check)
+        for name in changed:
+            print(f"{'out of date' if check else 'updated'}: {name}")
+        if not check and changed:
+            print("Regenerate the student copies: python -m utils.generate")
+        return 1 if check and changed else 0
+    return install()
+
+
+def install() -> int:
     wanted = missing(requirements())
     if wanted:
         print(f"Installing {len(wanted)} pinned packages Colab lacks …", flush=True)
