@@ -8,7 +8,7 @@ PORT   ?= 8888
 STAMP  := $(VENV)/.course-installed
 PIP    := $(PY) -m pip --disable-pip-version-check --no-input
 
-.PHONY: setup lab test assets student solutions bench clean-outputs
+.PHONY: setup lab test assets student solutions bench
 
 setup: $(STAMP) assets
 
@@ -46,3 +46,7 @@ solutions: setup
 
 bench: setup
 	$(PY) benchmarks/startup_and_assets.py
+	$(PY) benchmarks/finetune_padding.py
+	$(PY) benchmarks/inference.py
+	$(PY) benchmarks/training_flops.py
+	$(PY) benchmarks/notebook_memory.py

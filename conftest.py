@@ -19,6 +19,12 @@ os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
 os.environ.pop("COURSE_ONLINE", None)
 
+# Python-level tests cannot reach the network either: any outbound connection raises at once
+# (loopback stays allowed for Jupyter kernels and the browser test).
+from utils import offline  # noqa: E402
+
+offline.install()
+
 STUDENT_DIR = Path(__file__).parent / "notebooks"
 
 

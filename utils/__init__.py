@@ -38,12 +38,12 @@ def seed_everything(seed: int, frameworks=("pt",)) -> None:
 
 def _set_environment(offline: bool, frameworks) -> None:
     # transformers imports every framework it finds (its pipelines import TensorFlow on their
-    # own); USE_TF / USE_TORCH keep a one-framework lesson to that framework. They are read
-    # when transformers is first imported, which is why setup() comes first.
+    # own); USE_TF=0 keeps a PyTorch lesson free of TensorFlow's start-up time. It is read when
+    # transformers is first imported, which is why setup() comes first. (TensorFlow lessons
+    # leave PyTorch enabled: with USE_TORCH=0, transformers 4.50 cannot import its pipelines
+    # while accelerate is installed.)
     if frameworks == ("pt",):
         os.environ["USE_TF"] = "0"
-    elif frameworks == ("tf",):
-        os.environ["USE_TORCH"] = "0"
     if offline:
         for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
             os.environ[var] = "1"
@@ -77,6 +77,10 @@ def setup(framework: str | None = "pt", seed: int = 42, report: bool = True) -> 
         os.environ["COURSE_ONLINE"] = "1"  # Colab has the Hub; the offline models are not built
     offline = not online()
     _set_environment(offline, frameworks)
+    if offline:
+        from utils import offline as offline_guard
+
+        offline_guard.install()
     warnings.filterwarnings("ignore", category=FutureWarning, module="transformers")
     seed_everything(seed, frameworks)
 

@@ -125,7 +125,7 @@ def expect_choice(answer: Any, choices: str, what: str = "your choice") -> str:
     """Normalise a multiple-choice answer ("B", " b ") to a lower-case letter in ``choices``."""
     expect_type(answer, str, what)
     letter = answer.strip().lower()
-    if letter not in choices:
+    if len(letter) != 1 or letter not in choices:
         raise Wrong(f"{answer!r} is not one of the options.",
                     f"answer with one letter: {', '.join(repr(c) for c in choices)}.")
     return letter

@@ -1,0 +1,209 @@
+"""Checks of lessons 02 (pipeline) and 03 (models): each accepts the right answer, computed here
+from the checkpoints with PyTorch, and rejects a typical wrong answer and a wrong type with a
+message that explains."""
+
+import contextlib
+import io
+
+import numpy as np
+import pytest
+import torch
+from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
+
+from utils import checkpoint
+from utils.checks import ExerciseFailed, check
+from utils.exercises import lesson02, lesson03
+
+
+@pytest.fixture(scope="module")
+def sentiment():
+    ckpt = checkpoint("sentiment", verbose=False)
+    return AutoTokenizer.from_pretrained(ckpt), AutoModelForSequenceClassification.from_pretrained(ckpt)
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    ckpt = checkpoint("encoder", verbose=False)
+    return AutoTokenizer.from_pretrained(ckpt), AutoModel.from_pretrained(ckpt)
+
+
+def logits_of(tokenizer, model, sentences, **kwargs):
+    inputs = tokenizer(list(sentences), padding=True, return_tensors="pt")
+    if kwargs.get("mask") is False:
+        inputs.pop("attention_mask")
+    with torch.no_grad():
+        return model(**inputs).logits
+
+
+def ok(exercise_id, answer):
+    """Run a check that must pass; return the line it printed."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        check(exercise_id, answer)  # raises ExerciseFailed when the answer is not accepted
+    assert out.getvalue().startswith(f"✅ Exercise {exercise_id}")
+    return out.getvalue()
+
+
+def failure(exercise_id, answer):
+    with pytest.raises(ExerciseFailed) as info:
+        check(exercise_id, answer)
+    return str(info.value)
+
+
+# ---------------------------------------------------------------- lesson 02
+
+def test_02_checks_use_pytorch_here():
+    assert lesson02.framework() == "pt"
+
+
+def test_02_1_accepts_the_score_in_any_form(sentiment):
+    tokenizer, model = sentiment
+    probs = torch.softmax(logits_of(tokenizer, model, [lesson02.SCORE_SENTENCE]), dim=-1)
+    positive = model.config.label2id["POSITIVE"]
+    score = probs[0, positive]
+    for answer in (score.item(), score, score.numpy(), np.float32(score.item()), probs[:, positive]):
+        assert "P(POSITIVE)" in ok("02.1", answer)
+
+
+def test_02_1_rejects_typical_mistakes(sentiment):
+    tokenizer, model = sentiment
+    logits = logits_of(tokenizer, model, [lesson02.SCORE_SENTENCE])
+    probs = torch.softmax(logits, dim=-1)
+    positive = model.config.label2id["POSITIVE"]
+    negative = model.config.label2id["NEGATIVE"]
+    assert "is a logit, not a probability" in failure("02.1", logits[0, positive].item())
+    assert "probability of NEGATIVE" in failure("02.1", probs[0, negative].item())
+    assert "one number" in failure("02.1", probs[0])  # both probabilities
+    message = failure("02.1", 0.5)
+    assert "not within" in message and "Hint:" in message
+
+
+@pytest.mark.parametrize("answer", ["0.97", None, True, {"score": 0.9}])
+def test_02_1_rejects_wrong_types(answer):
+    assert f"got {type(answer).__name__}" in failure("02.1", answer)
+
+
+def test_02_2_accepts_the_labels(sentiment):
+    tokenizer, model = sentiment
+    ids = logits_of(tokenizer, model, lesson02.BATCH).argmax(dim=-1).tolist()
+    labels = [model.config.id2label[i] for i in ids]
+    ok("02.2", labels)
+    ok("02.2", tuple(labels))
+
+
+def test_02_2_rejects_typical_mistakes(sentiment):
+    tokenizer, model = sentiment
+    ids = logits_of(tokenizer, model, lesson02.BATCH).argmax(dim=-1).tolist()
+    labels = [model.config.id2label[i] for i in ids]
+    assert "id2label" in failure("02.2", ids)  # ids, not names
+    assert "dictionaries" in failure("02.2", [{"label": label, "score": 0.9} for label in labels])
+    assert "got 3 labels for 4" in failure("02.2", labels[:3])
+    flipped = ["NEGATIVE" if label == "POSITIVE" else "POSITIVE" for label in labels]
+    assert "4 of the 4 labels are not right" in failure("02.2", flipped)
+    assert "not a label of this model" in failure("02.2", ["positive"] * 4)
+
+
+@pytest.mark.parametrize("answer", ["POSITIVE", None, 1])
+def test_02_2_rejects_wrong_types(answer):
+    assert f"got {type(answer).__name__}" in failure("02.2", answer)
+
+
+def test_02_3_quiz():
+    ok("02.3", "b")
+    assert "nothing translates" in failure("02.3", "a")
+    assert "got int" in failure("02.3", 2)
+
+
+# ---------------------------------------------------------------- lesson 03
+
+def test_03_1_accepts_the_count(encoder):
+    _, model = encoder
+    ok("03.1", sum(p.numel() for p in model.parameters()))
+    ok("03.1", np.int64(model.num_parameters()))
+
+
+def test_03_1_rejects_typical_mistakes(encoder, sentiment):
+    _, model = encoder
+    _, classifier = sentiment
+    assert "weight *tensors*" in failure("03.1", len(list(model.parameters())))
+    assert "classification head" in failure("03.1", sum(p.numel() for p in classifier.parameters()))
+    without = sum(p.numel() for p in model.encoder.parameters()) + sum(p.numel() for p in model.pooler.parameters())
+    assert "leaves out the embeddings" in failure("03.1", without)
+    assert "not the number of parameters" in failure("03.1", 110_000_000)
+
+
+@pytest.mark.parametrize("answer", [22.7e6, "22713216", None, True])
+def test_03_1_rejects_wrong_types(answer):
+    assert f"got {type(answer).__name__}" in failure("03.1", answer)
+
+
+def test_03_2_accepts_the_shape(encoder):
+    tokenizer, model = encoder
+    inputs = tokenizer(list(lesson03.THREE), padding=True, return_tensors="pt")
+    with torch.no_grad():
+        outputs = model(**inputs)
+    ok("03.2", tuple(outputs.pooler_output.shape))
+    ok("03.2", outputs.pooler_output.shape)  # a torch.Size is a tuple
+    ok("03.2", list(outputs.pooler_output.shape))
+    message = failure("03.2", tuple(outputs.last_hidden_state.shape))
+    assert "last_hidden_state" in message and "(batch, hidden)" in message
+
+
+def test_03_2_rejects_typical_mistakes(encoder):
+    _, model = encoder
+    hidden = model.config.hidden_size
+    assert "one row per sentence" in failure("03.2", (1, hidden))
+    assert "batch axis is missing" in failure("03.2", (hidden,))
+    assert "not the shape" in failure("03.2", (3, 768))  # bert-base's size, from memory
+
+
+@pytest.mark.parametrize("answer", [384, "(3, 384)", None, (3.0, 384.0)])
+def test_03_2_rejects_wrong_types(answer):
+    message = failure("03.2", answer)
+    assert "tuple of ints" in message or "ints only" in message
+
+
+def test_03_3_accepts_the_logits(sentiment):
+    tokenizer, model = sentiment
+    logits = logits_of(tokenizer, model, lesson03.PAIR)
+    ok("03.3", logits)
+    ok("03.3", logits.numpy())
+    ok("03.3", logits.tolist())
+
+
+def test_03_3_rejects_typical_mistakes(sentiment):
+    tokenizer, model = sentiment
+    logits = logits_of(tokenizer, model, lesson03.PAIR)
+    unmasked = logits_of(tokenizer, model, lesson03.PAIR, mask=False)
+    assert (unmasked - logits).abs().max() > 1e-2, "the padding must change the logits for this test"
+    assert "WITHOUT the attention mask" in failure("03.3", unmasked)
+    assert "probabilities" in failure("03.3", torch.softmax(logits, dim=-1))
+    assert "shape (1, 2)" in failure("03.3", logits[:1])
+    inputs = tokenizer(list(lesson03.PAIR), padding=True, return_tensors="pt")
+    with torch.no_grad():
+        assert "whole output object" in failure("03.3", model(**inputs))
+
+
+@pytest.mark.parametrize("answer", ["logits", None, {"logits": [1.0, 2.0]}])
+def test_03_3_rejects_wrong_types(answer):
+    assert f"got {type(answer).__name__}" in failure("03.3", answer)
+
+
+def test_03_4_quiz():
+    ok("03.4", "B")
+    assert "only the weights the message lists" in failure("03.4", "a")
+    assert "got list" in failure("03.4", ["b"])
+
+
+def test_pytorch_checks_do_not_import_tensorflow():
+    import subprocess
+    import sys
+
+    code = ("import sys, os; os.environ['USE_TF'] = '0'\n"
+            "from utils.checks import check\n"
+            "import utils.exercises.lesson02, utils.exercises.lesson03\n"
+            "from utils.exercises.lesson02 import sentiment_logits\n"
+            "sentiment_logits(['fine'])\n"
+            "print('tensorflow' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "False"

@@ -1,0 +1,146 @@
+"""Checks for lesson 03 (models), shared by 03_models_pt and 03_models_tf.
+
+Expected values are computed from the course checkpoints with the notebook's framework (see
+``utils.exercises.lesson02``): the PyTorch notebook never imports TensorFlow. Answers may be
+Python values, NumPy values, or PyTorch / TensorFlow tensors and shapes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from utils.checks import Wrong, exercise, quiz
+from utils.exercises.lesson02 import framework, load, run, softmax, to_numpy
+
+THREE = ("Good morning!", "Where is the nearest subway station?", "Thanks a lot.")
+PAIR = ("What a wonderful, warm and clever film.", "Boring.")
+
+
+def _parameter_counts(model) -> tuple[int, int]:
+    """(number of parameters, number of weight tensors) of a PyTorch or TensorFlow model."""
+    if framework() == "pt":
+        tensors = list(model.parameters())
+        return sum(t.numel() for t in tensors), len(tensors)
+    return int(model.count_params()), len(model.weights)
+
+
+@exercise("03.1", "count the parameters of the base model")
+def _check_03_1(answer):
+    if isinstance(answer, np.integer):
+        answer = int(answer)
+    if isinstance(answer, bool) or not isinstance(answer, int):
+        raise Wrong(f"expected the number of parameters as an int, got {type(answer).__name__} "
+                    f"({answer!r:.60}).",
+                    "add up the number of elements of every weight tensor; the sum is an int.")
+    _, model = load("encoder", "base")
+    total, tensors = _parameter_counts(model)
+    _, classifier = load("sentiment")
+    with_head, _ = _parameter_counts(classifier)
+    embeddings = (model.embeddings if framework() == "pt" else model.bert.embeddings)
+    embedding_count = (sum(t.numel() for t in embeddings.parameters()) if framework() == "pt"
+                       else int(embeddings.count_params()))
+    if answer == tensors:
+        raise Wrong(f"{answer} is the number of weight *tensors*, not of parameters.",
+                    "each tensor holds many numbers: add up `p.numel()` over "
+                    "`model.parameters()` (PyTorch) or use `model.count_params()` (TensorFlow).")
+    if answer == with_head:
+        raise Wrong(f"{answer:,} counts the sentiment model, with its classification head.",
+                    "count the encoder's base model, `model`, loaded with AutoModel / TFAutoModel.")
+    if answer == total - embedding_count:
+        raise Wrong(f"{answer:,} leaves out the embeddings.",
+                    "count every parameter of the model: embeddings, encoder and pooler.")
+    if answer != total:
+        raise Wrong(f"{answer:,} is not the number of parameters of the base model.",
+                    "add up the number of elements of every weight tensor of `model`.")
+    return (f"{total:,} parameters, {embedding_count:,} of them in the embeddings: "
+            f"{total * 4 / 1e6:.0f} MB as 32-bit floats.")
+
+
+def _as_shape(answer) -> tuple:
+    if hasattr(answer, "as_list"):  # a TensorFlow TensorShape
+        answer = tuple(answer.as_list())
+    if isinstance(answer, (int, np.integer)) and not isinstance(answer, bool):
+        raise Wrong(f"expected the shape as a tuple of ints, got one int ({answer}).",
+                    "a shape has one number per axis: the batch axis comes first. Use "
+                    "`tuple(outputs.pooler_output.shape)`.")
+    if not isinstance(answer, (tuple, list)):
+        raise Wrong(f"expected the shape as a tuple of ints, got {type(answer).__name__} "
+                    f"({answer!r:.60}).",
+                    "use `tuple(outputs.pooler_output.shape)`.")
+    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in answer):
+        raise Wrong(f"the shape {answer!r:.60} should hold ints only.",
+                    "use `tuple(outputs.pooler_output.shape)`.")
+    return tuple(int(n) for n in answer)
+
+
+@exercise("03.2", "the shape of the pooler output")
+def _check_03_2(answer, sentences=THREE):
+    shape = _as_shape(answer)
+    _, model = load("encoder", "base")
+    hidden = model.config.hidden_size
+    expected = (len(sentences), hidden)
+    if len(shape) == 3:
+        raise Wrong(f"{shape} has three axes, like `last_hidden_state` (batch, tokens, hidden).",
+                    "`pooler_output` has one vector per sentence: (batch, hidden).")
+    if len(shape) == 1:
+        raise Wrong(f"{shape} has one axis; the batch axis is missing.",
+                    "the pooler output has one row per sentence of the batch.")
+    if shape != expected and shape[-1] == hidden:
+        raise Wrong(f"{shape} has the right hidden size but not one row per sentence.",
+                    f"run the model on all {len(sentences)} sentences as one batch.")
+    if shape != expected:
+        raise Wrong(f"{shape} is not the shape of this model's pooler output.",
+                    "run the encoder's base model on the batch and look at "
+                    "`outputs.pooler_output.shape`; its last axis is `model.config.hidden_size`.")
+    return f"one {hidden}-number vector per sentence; {hidden} is model.config.hidden_size."
+
+
+@exercise("03.3", "correct logits for a padded batch")
+def _check_03_3(answer, sentences=PAIR):
+    if hasattr(answer, "logits"):
+        raise Wrong("that is the model's whole output object, not its logits.",
+                    "take the `.logits` attribute of the output.")
+    if isinstance(answer, (str, bytes, dict, bool)) or answer is None:
+        raise Wrong(f"expected the logits as a tensor or array, got {type(answer).__name__} "
+                    f"({answer!r:.60}).",
+                    "store `model(**batch).logits` (PyTorch or TensorFlow tensor, or NumPy).")
+    try:
+        logits = to_numpy(answer)
+    except (TypeError, ValueError):
+        logits = np.asarray([])
+    if logits.dtype.kind not in "fiu":
+        raise Wrong(f"expected the logits as a tensor or array of numbers, got "
+                    f"{type(answer).__name__} ({answer!r:.60}).",
+                    "store `model(**batch).logits`.")
+    expected = np.concatenate([run("sentiment", [s]) for s in sentences])
+    if logits.shape != expected.shape:
+        raise Wrong(f"the logits have shape {logits.shape}, not {expected.shape} "
+                    "(one row per sentence, one column per label).",
+                    "tokenize both sentences together with padding=True and run the sentiment "
+                    "model once.")
+    if np.abs(logits - expected).max() <= 1e-3:
+        return ("each row equals the logits of its sentence alone, because the attention mask "
+                "hides the padding.")
+    if np.abs(logits - softmax(expected)).max() <= 1e-3:
+        raise Wrong("these are probabilities (each row adds up to 1), not logits.",
+                    "store the model's `.logits`, before softmax.")
+    if np.abs(logits - run("sentiment", sentences, mask=False)).max() <= 1e-3:
+        raise Wrong("these are the logits of the padded batch WITHOUT the attention mask: the "
+                    "short sentence's row differs from the sentence alone.",
+                    "pass the attention mask too: `model(**batch)` passes everything the "
+                    "tokenizer returned.")
+    raise Wrong("the logits do not match the sentences run alone.",
+                "tokenize exactly the two sentences with padding=True and call the sentiment "
+                "model with `**batch`.")
+
+
+quiz("03.4", "newly initialized weights", correct="b", explanations={
+    "a": "No: only the weights the message lists (the head) are new; the encoder's trained "
+         "weights were loaded.",
+    "b": "Yes: the checkpoint has no token-classification head, so that layer starts random. "
+         "Fine-tune the model before you trust its predictions.",
+    "c": "No: a damaged file stops loading with an error; this warning is expected when you put "
+         "a new head on a pretrained encoder.",
+    "d": "No: transformers never trains by itself; training is your job (Trainer, Keras fit, or "
+         "a training loop).",
+})

@@ -1,0 +1,147 @@
+"""Checks for lesson 04 (tokenizers)."""
+
+from utils.checks import Wrong, exercise, expect_type, quiz
+
+QUESTION = "Where is the course?"
+CONTEXT = "The course runs offline on your own computer."
+TEXTS_EN = ["Hi!", "Tokenizers turn text into numbers that models understand.", "Padding fills rows."]
+KOREAN_SENTENCE = "한국어 자연어 처리는 재미있다."
+SMALL_VOCAB = 2000
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+def _english_tokenizer():
+    from transformers import AutoTokenizer
+
+    from utils.checkpoints import checkpoint
+
+    return AutoTokenizer.from_pretrained(checkpoint("encoder", verbose=False))
+
+
+def _framework_of(value) -> str:
+    return type(value).__module__.split(".")[0]
+
+
+def _plain_int(value):
+    """NumPy integers (e.g. from array.sum()) count as ints."""
+    import numpy as np
+
+    return int(value) if isinstance(value, np.integer) else value
+
+
+@exercise("04.1", "count the tokens of the second segment")
+def _check_04_1(answer, question: str = QUESTION, context: str = CONTEXT):
+    answer = _plain_int(answer)
+    expect_type(answer, int, "the number of tokens in the second segment")
+    tokenizer = _english_tokenizer()
+    encoding = tokenizer(question, context)
+    types = encoding["token_type_ids"]
+    second, first = sum(types), len(types) - sum(types)
+    if answer == second - 1:
+        raise Wrong(f"{answer} is one short: the second segment ends with its own [SEP].",
+                    "count every position whose token_type_id is 1, the final [SEP] included.")
+    if answer == len(tokenizer.tokenize(context)):
+        raise Wrong(f"{answer} counts the context's word pieces only.",
+                    "the second segment also holds the [SEP] that closes it: count the 1s in "
+                    "token_type_ids.")
+    if answer == first:
+        raise Wrong(f"{answer} is the length of the first segment ([CLS] question [SEP]).",
+                    "the second segment is where token_type_ids is 1.")
+    if answer == len(types):
+        raise Wrong(f"{answer} is the length of the whole pair.",
+                    "count only the positions whose token_type_id is 1.")
+    if answer != second:
+        raise Wrong(f"{answer} is not the number of tokens with token_type_id 1.",
+                    "call auto(question, context) with two arguments and sum its token_type_ids.")
+    return f"{second} tokens: the context's {second - 1} pieces and the closing [SEP]."
+
+
+@exercise("04.2", "a fixed-size NumPy batch")
+def _check_04_2(answer, texts=tuple(TEXTS_EN), length: int = 10):
+    import numpy as np
+
+    framework = _framework_of(answer)
+    if framework in {"torch", "tensorflow"}:
+        raise Wrong(f"got a {framework} tensor ({type(answer).__name__}), not a NumPy array.",
+                    "use return_tensors=\"np\".")
+    if isinstance(answer, dict) or hasattr(answer, "keys"):
+        raise Wrong(f"got the whole {type(answer).__name__}, not its input_ids.",
+                    "take [\"input_ids\"] from what the tokenizer returns.")
+    expect_type(answer, np.ndarray, "the input_ids array")
+    expected = _english_tokenizer()(list(texts), padding="max_length", truncation=True,
+                                    max_length=length, return_tensors="np")["input_ids"]
+    if answer.shape != expected.shape:
+        longest = max(len(ids) for ids in _english_tokenizer()(list(texts))["input_ids"])
+        hint = ("pad every row to the same fixed length with padding=\"max_length\" and "
+                f"max_length={length}, and cut longer rows with truncation=True.")
+        if answer.ndim == 2 and answer.shape[1] == longest:
+            hint = (f"your rows are as long as the longest sentence ({longest}); "
+                    f"padding=True pads to the longest row, but you need exactly {length}: " + hint)
+        raise Wrong(f"the array has shape {answer.shape}, not {expected.shape}.", hint)
+    if not np.array_equal(answer, expected):
+        raise Wrong("the shape is right but the ids are not.",
+                    "encode texts_en with the English tokenizer `auto`, in the given order.")
+    return "Each row ends with [SEP] (or [SEP] then [PAD]s): truncation keeps the special tokens."
+
+
+def _train_wordpiece(texts, vocab_size: int):
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+
+    tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=False, strip_accents=False)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.decoder = decoders.WordPiece()
+    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS,
+                                        show_progress=False)
+    tokenizer.train_from_iterator(texts, trainer)
+    return tokenizer
+
+
+@exercise("04.3", "train a smaller Korean tokenizer")
+def _check_04_3(answer, sentence: str = KOREAN_SENTENCE, vocab_size: int = SMALL_VOCAB):
+    from utils.data import korean_lines
+
+    expect_type(answer, list, "the list of tokens")
+    if not all(isinstance(token, str) for token in answer):
+        raise Wrong(f"the list holds {type(answer[0]).__name__} values, not token strings.",
+                    "take the tokens (strings), not the ids: `.tokens` of an Encoding, or "
+                    "`tokenize(...)` of a transformers tokenizer.")
+    if "[UNK]" in answer:
+        raise Wrong(f"your tokens contain [UNK]: {answer}.",
+                    "the normalizer lower-cased and stripped accents, which breaks Hangul into "
+                    "jamo. Use BertNormalizer(lowercase=False, strip_accents=False), and pass "
+                    "do_lower_case=False, strip_accents=False if you wrap it in BertTokenizerFast.")
+    if answer and (answer[0] == "[CLS]" or answer[-1] == "[SEP]"):
+        raise Wrong("your list includes [CLS] / [SEP].",
+                    "give the tokens of the sentence only, e.g. tokenizer.tokenize(sentence).")
+    lines = korean_lines()
+    # Training breaks ties between equally frequent pieces in an arbitrary order; for this
+    # sentence and size the result has been stable, but accept any of a few trainings.
+    for _ in range(3):
+        expected = _train_wordpiece(lines, vocab_size).encode(sentence).tokens
+        if answer == expected:
+            return (f"{len(expected)} tokens with {vocab_size:,} entries; the 4,000-token "
+                    f"tokenizer needs {len(_train_wordpiece(lines, 4000).encode(sentence).tokens)}.")
+    if "".join(t.removeprefix("##") for t in answer) != sentence.replace(" ", ""):
+        raise Wrong(f"these tokens {answer!r:.100} do not spell the sentence.",
+                    f"tokenize exactly {sentence!r}.")
+    bigger = _train_wordpiece(lines, 4000).encode(sentence).tokens
+    if answer == bigger:
+        raise Wrong("those are the tokens of a 4,000-token vocabulary.",
+                    f"train a new tokenizer with vocab_size={vocab_size}.")
+    raise Wrong(f"got {len(answer)} tokens {answer!r:.100}, but a {vocab_size:,}-token WordPiece "
+                f"makes {len(expected)}.",
+                f"train on `lines` (korean_lines()) with vocab_size={vocab_size}, the BERT "
+                "pre-tokenizer and the special tokens [PAD] [UNK] [CLS] [SEP] [MASK].")
+
+
+quiz("04.4", "a mismatched tokenizer", correct="b", explanations={
+    "a": "No: nothing links a tokenizer to a model. Ids are just numbers, and transformers "
+         "cannot tell which vocabulary made them.",
+    "b": "Yes: every id is a valid row of the 30,522-row English embedding table, so nothing "
+         "fails; the model just reads the unrelated English tokens stored in those rows.",
+    "c": "No: the two vocabularies number their tokens independently, and nothing translates "
+         "ids from one to the other.",
+    "d": "No: the Korean tokenizer knows these words, so it produces real Korean ids; the "
+         "problem is what those ids mean to the English model.",
+})
