@@ -97,3 +97,78 @@ def test_generator_reports_bad_solution_and_keeps_going(tmp_path, capsys):
     assert (nbs / "02_good.ipynb").exists() and not (nbs / "01_bad.ipynb").exists()
     assert generate.main(["--check", "--solutions", str(sols / "x"),
                           "--notebooks", str(nbs)]) == 0
+
+
+def test_hidden_test_cells_are_left_out_of_the_student_copy():
+    solution = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("# BEGIN SOLUTION\ndef double(x):\n    return 2 * x\n"
+                                  "# END SOLUTION\ncheck(\"02.1\", double(21))"),
+        nbformat.v4.new_code_cell('check("02.1", double(5), x=5)',
+                                  metadata={"tags": [generate.HIDDEN_TAG]}),
+        nbformat.v4.new_markdown_cell("The next part."),
+    ])
+    student = student_notebook(solution)
+    assert [c.cell_type for c in student.cells] == ["code", "markdown"]
+    assert not any("double(5)" in c.source for c in student.cells)
+    assert 'raise NotImplementedError("Exercise 02.1' in student.cells[0].source
+    assert len(solution.cells) == 3  # the solution itself keeps its hidden tests
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_committed_student_notebooks_have_no_hidden_tests(path):
+    solution = generate.read_notebook(path)
+    hidden = [c.source for c in solution.cells
+              if generate.HIDDEN_TAG in c.metadata.get("tags", [])]
+    student = generate.read_notebook(ROOT / "notebooks" / path.name)
+    assert len(student.cells) == len(solution.cells) - len(hidden)
+    assert not any(c.source in hidden for c in student.cells)
+
+
+def _solution_with(source):
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell(
+            "# T\n\n[![Open In Colab](x.svg)](https://colab.research.google.com/github/o/r/blob/"
+            "main/solutions/01_x.ipynb)"),
+        nbformat.v4.new_code_cell(source)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    return nb
+
+
+def test_student_badge_opens_the_student_copy():
+    student = student_notebook(_solution_with("x = 1"))
+    assert "/blob/main/notebooks/01_x.ipynb" in student.cells[0].source
+
+
+def test_generator_never_overwrites_learner_work(tmp_path, capsys):
+    sols, nbs = tmp_path / "solutions", tmp_path / "notebooks"
+    sols.mkdir()
+    nbformat.write(_solution_with("# BEGIN SOLUTION\nx = 1\n# END SOLUTION"), sols / "01_x.ipynb")
+    argv = ["--solutions", str(sols), "--notebooks", str(nbs)]
+    assert generate.main(argv) == 0
+    target = nbs / "01_x.ipynb"
+
+    # Running cells (outputs only) is not editing: a new solution version replaces the copy.
+    ran = nbformat.read(target, as_version=4)
+    ran.cells[1].outputs = [nbformat.v4.new_output("stream", text="hi\n")]
+    nbformat.write(ran, target)
+    nbformat.write(_solution_with("# BEGIN SOLUTION\nx = 2\n# END SOLUTION\nprint(x)"),
+                   sols / "01_x.ipynb")
+    assert generate.main(argv) == 0
+    assert nbformat.read(target, as_version=4).cells[1].source.endswith("print(x)")
+
+    # The learner writes an answer; the solution changes again; the answer must survive.
+    edited = nbformat.read(target, as_version=4)
+    edited.cells[1].source = "x = 41 + 1  # my answer\nprint(x)"
+    nbformat.write(edited, target)
+    before = target.read_bytes()
+    nbformat.write(_solution_with("# BEGIN SOLUTION\nx = 3\n# END SOLUTION"), sols / "01_x.ipynb")
+    assert generate.main(argv) == 1
+    assert "01_x.ipynb holds your edits, so it was not replaced" in capsys.readouterr().err
+    assert target.read_bytes() == before
+
+    # A damaged learner file is not replaced either; --force replaces on purpose.
+    target.write_text("{ not json")
+    assert generate.main(argv) == 1 and target.read_text() == "{ not json"
+    assert generate.main(argv + ["--force"]) == 0
+    assert "x = 41" not in target.read_text()

@@ -7,8 +7,12 @@ and ``# END SOLUTION`` become a stub::
     raise NotImplementedError("Exercise 00.1: replace this line with your code")
 
 Student copies have their outputs cleared; stub cells are tagged ``raises-exception`` so that
-``pytest --nbval-lax`` runs them through. ``--check`` fails when a committed student copy is not
-exactly what the generator makes.
+``pytest --nbval-lax`` runs them through. Cells tagged ``hidden-tests`` hold grader-only checks
+(see ``utils.grade``): they run in the solution, and the student copy leaves them out.
+``--check`` fails when a committed student copy is not exactly what the generator makes.
+
+Learner work is never overwritten: each student copy records a checksum of its cells as
+generated, and a copy whose cells were edited since is left alone (``--force`` replaces it).
 
     python -m utils.generate            # write notebooks/*.ipynb
     python -m utils.generate --check    # verify, change nothing
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import hashlib
 import json
 import re
 import sys
@@ -29,6 +34,9 @@ import nbformat
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 STUB_TAG = "raises-exception"
+HIDDEN_TAG = "hidden-tests"  # grader-only cells: kept in solutions/, removed from notebooks/
+_COLAB_LINK = re.compile(r"(colab\.research\.google\.com/github/[^/\s]+/[^/\s]+/blob/[^/\s]+/)"
+                         r"solutions/")
 _EXERCISE_ID = re.compile(r"""check\(\s*["']([\w.]+)["']""")
 
 
@@ -76,12 +84,35 @@ def stub_source(source: str, where: str) -> tuple[str, bool]:
     return "\n".join(out), changed
 
 
+def cells_digest(nb) -> str:
+    """Checksum of the cells' types and sources (not outputs): what a learner edits."""
+    cells = [[cell.cell_type, cell.source] for cell in nb.cells]
+    return hashlib.sha256(json.dumps(cells, ensure_ascii=False).encode()).hexdigest()
+
+
+def learner_edited(path: Path, new) -> bool:
+    """True when the student copy at ``path`` holds edits the generator did not make."""
+    try:
+        current = nbformat.read(str(path), as_version=4)
+    except Exception:
+        return True  # unreadable: it is not ours to replace
+    recorded = current.metadata.get("course", {}).get("cells_sha256")
+    digest = cells_digest(current)
+    if recorded is None:  # no record: only an identical copy may be replaced
+        return digest != cells_digest(new)
+    return digest != recorded
+
+
 def student_notebook(solution):
     """The student copy of a solution notebook (a new object; the input is not changed)."""
     nb = copy.deepcopy(solution)
     nb.metadata.pop("widgets", None)
+    nb.metadata.pop("course", None)
+    nb.cells = [cell for cell in nb.cells if HIDDEN_TAG not in cell.metadata.get("tags", [])]
     for index, cell in enumerate(nb.cells):
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "markdown":  # "Open in Colab" opens the student copy
+            cell.source = _COLAB_LINK.sub(r"\1notebooks/", cell.source)
         if cell.cell_type != "code":
             continue
         cell.source, changed = stub_source(cell.source, f"cell {index}")
@@ -94,6 +125,7 @@ def student_notebook(solution):
             cell.metadata.pop("tags", None)
         cell.outputs = []
         cell.execution_count = None
+    nb.metadata["course"] = {"student_copy": True, "cells_sha256": cells_digest(nb)}
     return nb
 
 
@@ -126,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notebooks", type=Path, default=REPO_ROOT / "notebooks")
     parser.add_argument("--execute", nargs="+", type=Path, metavar="NOTEBOOK",
                         help="first re-run these solution notebooks in place")
+    parser.add_argument("--force", action="store_true",
+                        help="replace student copies even where a learner edited them")
     args = parser.parse_args(argv)
 
     for path in args.execute or []:
@@ -133,14 +167,21 @@ def main(argv: list[str] | None = None) -> int:
     stale, errors = [], []
     for source, target in pairs(args.solutions, args.notebooks):
         try:
-            text = render(student_notebook(read_notebook(source)))
+            student = student_notebook(read_notebook(source))
         except NotebookError as err:
             errors.append(str(err))
             continue
+        text = render(student)
         current = target.read_text(encoding="utf-8") if target.exists() else None
         if current == text:
             continue
         stale.append(target)
+        if not args.check and current is not None and not args.force and \
+                learner_edited(target, student):
+            errors.append(f"{target.name} holds your edits, so it was not replaced. Save your "
+                          "work under another name (File > Save Notebook As), then run this "
+                          "again; or pass --force to replace it.")
+            continue
         if not args.check:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
