@@ -44,6 +44,7 @@ def _set_environment(offline: bool, frameworks) -> None:
     # while accelerate is installed.)
     if frameworks == ("pt",):
         os.environ["USE_TF"] = "0"
+    os.environ["COURSE_FRAMEWORK"] = "+".join(frameworks)  # read by the exercise checks
     if offline:
         for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
             os.environ[var] = "1"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import os
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -91,6 +92,13 @@ def check(exercise_id: str, answer: Any, *args, **kwargs) -> None:
 
 
 # ---------------------------------------------------------------- building blocks for checks
+
+def lesson_framework() -> str:
+    """"tf" in a TensorFlow lesson (``setup("tf")`` records it), otherwise "pt": the framework a
+    check computes its expected answer with, so a TensorFlow lesson's checks never load PyTorch
+    models and a PyTorch lesson's checks never import TensorFlow."""
+    return "tf" if os.environ.get("COURSE_FRAMEWORK") == "tf" else "pt"
+
 
 def type_name(value: Any) -> str:
     return type(value).__name__

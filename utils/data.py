@@ -22,8 +22,12 @@ def data_files(name: str = "polarity") -> dict[str, str]:
 
 def load_polarity():
     """The polarity sentences as a ``DatasetDict`` with train / validation / test splits."""
+    import datasets
     from datasets import ClassLabel, load_dataset
 
+    # The first load converts the CSV files and draws progress bars; later loads read the
+    # cache and draw none. Without bars, a lesson's output is the same either way.
+    datasets.disable_progress_bars()
     ds = load_dataset("csv", data_files=data_files("polarity"))
     return ds.cast_column("label", ClassLabel(names=["NEGATIVE", "POSITIVE"]))
 

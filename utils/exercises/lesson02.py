@@ -47,11 +47,10 @@ MODEL_CLASSES = {  # head: (PyTorch class, TensorFlow class)
 
 
 def framework() -> str:
-    """The framework the checks run: PyTorch when transformers can use it (PyTorch lessons,
-    tests), TensorFlow otherwise (``setup("tf")`` hides PyTorch from transformers)."""
-    from transformers.utils import is_torch_available
+    """The framework the checks run: TensorFlow in a TensorFlow lesson, PyTorch otherwise."""
+    from utils.checks import lesson_framework
 
-    return "pt" if is_torch_available() else "tf"
+    return lesson_framework()
 
 
 @functools.lru_cache(maxsize=None)

@@ -1,0 +1,203 @@
+"""Checks of lesson 10 (sentence embeddings): each accepts the right answer, in PyTorch, TensorFlow or
+NumPy form, and rejects a typical wrong answer and a wrong type with a message that explains."""
+
+import contextlib
+import io
+
+import numpy as np
+import pytest
+import torch
+
+from utils.checks import ExerciseFailed, check
+from utils.exercises import lesson10
+
+
+def ok(exercise_id, answer, **kwargs):
+    """Run a check that must pass; return the line it printed."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        check(exercise_id, answer, **kwargs)  # raises ExerciseFailed when the answer is not accepted
+    assert out.getvalue().startswith(f"✅ Exercise {exercise_id}")
+    return out.getvalue()
+
+
+def failure(exercise_id, answer, **kwargs):
+    with pytest.raises(ExerciseFailed) as info:
+        check(exercise_id, answer, **kwargs)
+    return str(info.value)
+
+
+# ---------------------------------------------------------------- 10.1, PyTorch
+
+def torch_right(last_hidden_state, attention_mask):
+    weights = attention_mask.unsqueeze(-1).to(last_hidden_state.dtype)
+    mean = (last_hidden_state * weights).sum(dim=1) / weights.sum(dim=1)
+    return mean / mean.norm(dim=-1, keepdim=True)
+
+
+def test_10_1_accepts_the_masked_normalised_mean():
+    assert "length 1" in ok("10.1", torch_right, tensors="pt")
+    # the masked sum, normalised, points the same way: also right
+    ok("10.1", lambda h, m: torch.nn.functional.normalize((h * m.unsqueeze(-1)).sum(1), dim=-1),
+       tensors="pt")
+    # NumPy or a list as the result is fine too
+    ok("10.1", lambda h, m: torch_right(h, m).numpy(), tensors="pt")
+    ok("10.1", lambda h, m: torch_right(h, m).tolist(), tensors="pt")
+
+
+def test_10_1_rejects_the_mean_without_the_mask():
+    def no_mask(h, m):
+        return torch.nn.functional.normalize(h.mean(dim=1), dim=-1)
+
+    assert "padding tokens were averaged in" in failure("10.1", no_mask, tensors="pt")
+
+
+def test_10_1_rejects_the_other_typical_mistakes():
+    def not_normalised(h, m):
+        w = m.unsqueeze(-1).to(h.dtype)
+        return (h * w).sum(1) / w.sum(1)
+
+    def tokens_normalised_first(h, m):
+        w = m.unsqueeze(-1).to(h.dtype)
+        return (torch.nn.functional.normalize(h, dim=-1) * w).sum(1) / w.sum(1)
+
+    def keepdim(h, m):
+        return torch_right(h, m).unsqueeze(1)
+
+    def masked_max(h, m):
+        return torch.nn.functional.normalize(h.masked_fill(m.unsqueeze(-1) == 0, -1e9).max(1).values, dim=-1)
+
+    assert "do not have length 1" in failure("10.1", not_normalised, tensors="pt")
+    assert "normalised each token vector" in failure("10.1", tokens_normalised_first, tensors="pt")
+    assert "keepdim" in failure("10.1", keepdim, tensors="pt")
+    assert "not the masked mean" in failure("10.1", masked_max, tensors="pt")
+    assert "returned None" in failure("10.1", lambda h, m: None, tensors="pt")
+
+
+def test_10_1_reports_an_error_inside_the_function():
+    message = failure("10.1", lambda h, m: h @ m, tensors="pt")
+    assert "raised RuntimeError" in message and "cast it" in message
+
+
+def test_10_1_rejects_a_wrong_type():
+    hidden, mask = lesson10.padded_batch()
+    assert "expected a function" in failure("10.1", torch_right(torch.tensor(hidden), torch.tensor(mask)))
+    assert "expected a function" in failure("10.1", "mean")
+    assert "not a tensor of numbers" in failure("10.1", lambda h, m: "mean", tensors="pt")
+
+
+# ---------------------------------------------------------------- 10.1, TensorFlow and NumPy
+
+def test_10_1_tensorflow_tensors():
+    from utils.assets import import_tensorflow_quietly
+
+    tf = import_tensorflow_quietly()
+
+    def tf_right(h, m):
+        w = tf.cast(m, h.dtype)[:, :, tf.newaxis]
+        return tf.math.l2_normalize(tf.reduce_sum(h * w, axis=1) / tf.reduce_sum(w, axis=1), axis=-1)
+
+    def tf_no_cast(h, m):  # float32 * int32 fails in TensorFlow
+        return tf.math.l2_normalize(tf.reduce_sum(h * m[:, :, tf.newaxis], axis=1), axis=-1)
+
+    def tf_no_mask(h, m):
+        return tf.math.l2_normalize(tf.reduce_mean(h, axis=1), axis=-1)
+
+    ok("10.1", tf_right, tensors="tf")
+    assert "cast it" in failure("10.1", tf_no_cast, tensors="tf")
+    assert "padding tokens were averaged in" in failure("10.1", tf_no_mask, tensors="tf")
+
+
+def test_10_1_numpy_arrays():
+    def np_right(h, m):
+        w = m[..., None].astype(h.dtype)
+        mean = (h * w).sum(1) / w.sum(1)
+        return mean / np.linalg.norm(mean, axis=-1, keepdims=True)
+
+    ok("10.1", np_right, tensors="np")
+    assert "padding" in failure("10.1", lambda h, m: np_right(h, np.ones_like(m)), tensors="np")
+
+
+# ---------------------------------------------------------------- 10.2
+
+@pytest.fixture(scope="module")
+def scores():
+    """Cosine similarities of the query to each corpus sentence, mean-pooled and [CLS], in PyTorch."""
+    from transformers import AutoModel, AutoTokenizer
+
+    from utils import checkpoint
+
+    ckpt = checkpoint("encoder", verbose=False)
+    tokenizer, model = AutoTokenizer.from_pretrained(ckpt), AutoModel.from_pretrained(ckpt)
+    batch = tokenizer([lesson10.QUERY, *lesson10.CORPUS], padding=True, return_tensors="pt")
+    with torch.no_grad():
+        hidden = model(**batch).last_hidden_state
+    weights = batch["attention_mask"].unsqueeze(-1).float()
+    mean = torch.nn.functional.normalize((hidden * weights).sum(1) / weights.sum(1), dim=-1)
+    cls = torch.nn.functional.normalize(hidden[:, 0], dim=-1)
+    return (mean[1:] @ mean[0]).numpy(), (cls[1:] @ cls[0]).numpy()
+
+
+def test_10_2_accepts_the_mean_pooling_answer(scores):
+    mean, cls = scores
+    best = int(mean.argmax())
+    assert best != int(cls.argmax()), "the exercise needs [CLS] and mean pooling to disagree"
+    assert "[CLS] would have picked" in ok("10.2", best)
+    ok("10.2", np.int64(best))          # NumPy's argmax
+    ok("10.2", torch.tensor(best))      # a one-element tensor
+
+
+def test_10_2_rejects_the_cls_answer_and_other_mistakes(scores):
+    mean, cls = scores
+    assert "what the [CLS] vectors pick" in failure("10.2", int(cls.argmax()))
+    assert "least similar" in failure("10.2", int(mean.argmin()))
+    assert "one too many" in failure("10.2", int(mean.argmax()) + 1)
+    assert "not an index" in failure("10.2", len(lesson10.CORPUS))
+
+
+def test_10_2_rejects_a_wrong_type(scores):
+    best = int(scores[0].argmax())
+    assert "give its index" in failure("10.2", lesson10.CORPUS[best])
+    assert "expected an index (int), got float" in failure("10.2", float(best))
+    assert "got bool" in failure("10.2", True)
+
+
+def test_10_2_same_answer_in_tensorflow(scores):
+    check("10.2", int(scores[0].argmax()), fw="tf")
+
+
+# ---------------------------------------------------------------- 10.3 and the framework
+
+def test_10_3_quiz():
+    assert "never trained" in ok("10.3", " B ")
+    assert "padding goes at the end" in failure("10.3", "a")
+    assert "got list" in failure("10.3", ["b"])
+
+
+@pytest.mark.parametrize("recorded,expected", [("pt", "pt"), ("tf", "tf"), ("pt+tf", "pt"),
+                                               (None, "pt")])
+def test_framework_follows_the_notebook(monkeypatch, recorded, expected):
+    """setup() records the lesson's framework in COURSE_FRAMEWORK; the checks follow it."""
+    if recorded is None:
+        monkeypatch.delenv("COURSE_FRAMEWORK", raising=False)
+    else:
+        monkeypatch.setenv("COURSE_FRAMEWORK", recorded)
+    assert lesson10.framework() == expected
+
+
+def test_pytorch_checks_do_not_import_tensorflow():
+    import subprocess
+    import sys
+
+    code = ("import os, sys; os.environ['USE_TF'] = '0'\n"
+            "import torch\n"
+            "from utils.checks import check\n"
+            "def f(h, m):\n"
+            "    w = m.unsqueeze(-1).float(); v = (h * w).sum(1) / w.sum(1)\n"
+            "    return v / v.norm(dim=-1, keepdim=True)\n"
+            "check('10.1', f)\n"
+            "from utils.exercises.lesson10 import hidden_and_mask\n"
+            "hidden_and_mask(['fine'])\n"
+            "print('tensorflow' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "False"

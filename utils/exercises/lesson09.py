@@ -1,0 +1,142 @@
+"""Checks for lesson 09 (adding tokens), shared by 09_adding_tokens_pt and 09_adding_tokens_tf.
+
+The expected values need only the encoder's tokenizer and config, so the checks import neither
+PyTorch nor TensorFlow. Answers may be Python ints, NumPy integers, tuples, lists, a
+``torch.Size`` or a TensorFlow ``TensorShape``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from utils.checks import Wrong, exercise, expect_type, quiz
+
+WORDS = ("covid", "vaccine", "telehealth", "lockdown")
+MORE_WORDS = ("covid", "omicron", "remdesivir", "telehealth", "pandemic", "quarantine", "vaccine",
+              "lockdown")
+MULTIPLE = 64
+
+
+def _fresh_tokenizer():
+    from transformers import AutoTokenizer
+
+    from utils.checkpoints import checkpoint
+
+    return AutoTokenizer.from_pretrained(checkpoint("encoder", verbose=False))
+
+
+def _hidden_size() -> int:
+    from transformers import AutoConfig
+
+    from utils.checkpoints import checkpoint
+
+    return AutoConfig.from_pretrained(checkpoint("encoder", verbose=False)).hidden_size
+
+
+def _plain_int(value):
+    """NumPy integers and 0-d integer arrays or tensors count as ints."""
+    import numpy as np
+
+    if isinstance(value, np.integer):
+        return int(value)
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        array = np.asarray(value)
+        if array.shape == () and np.issubdtype(array.dtype, np.integer):
+            return int(array)
+    return value
+
+
+@exercise("09.1", "the length of the extended tokenizer")
+def _check_09_1(answer, words=WORDS):
+    answer = _plain_int(answer)
+    expect_type(answer, int, "the number of tokens (len(tokenizer))")
+    tokenizer = _fresh_tokenizer()
+    base = len(tokenizer)
+    returned = tokenizer.add_tokens(list(words))
+    expected = len(tokenizer)
+    new = expected - base
+    if answer == tokenizer.vocab_size and expected != tokenizer.vocab_size:
+        raise Wrong(f"{answer:,} is tokenizer.vocab_size, the base vocabulary only.",
+                    "vocab_size does not count added tokens; len(tokenizer) does.")
+    if answer == base + returned and returned != new:
+        raise Wrong(f"{answer:,} trusts the return value of add_tokens ({returned}).",
+                    "add_tokens also counts words the vocabulary already had; check which words "
+                    "are really new, or simply use len(tokenizer) after adding.")
+    if answer == base + len(words) and len(words) != new:
+        raise Wrong(f"{answer:,} counts every word as new.",
+                    "some of the words are already in the vocabulary (try tokenizer.tokenize on "
+                    "each); use len(tokenizer) after add_tokens.")
+    if answer == expected - 1:
+        raise Wrong(f"{answer:,} is the largest id, one less than the number of tokens.",
+                    "ids start at 0: the embedding matrix needs largest id + 1 rows, len(tokenizer).")
+    if answer != expected:
+        raise Wrong(f"{answer:,} is not the length of the extended tokenizer.",
+                    "load a fresh tokenizer from the encoder, add_tokens(words), then len(tokenizer).")
+    return f"{new} of the {len(words)} words were new: ids {base:,} to {expected - 1:,}."
+
+
+def _as_shape(answer) -> tuple:
+    if hasattr(answer, "as_list"):  # a TensorFlow TensorShape
+        answer = tuple(answer.as_list())
+    if isinstance(answer, (tuple, list)) and all(
+            isinstance(n, int) and not isinstance(n, bool) or type(n).__module__ == "numpy"
+            for n in answer):
+        try:
+            return tuple(int(n) for n in answer)
+        except (TypeError, ValueError):
+            pass
+    if hasattr(answer, "shape") and not isinstance(answer, (tuple, list)):
+        raise Wrong(f"got a {type(answer).__name__}, not its shape.",
+                    "store the shape, e.g. tuple(matrix.shape), not the matrix itself.")
+    raise Wrong(f"expected the shape as a tuple of two ints, got {type(answer).__name__} "
+                f"({answer!r:.60}).",
+                "a matrix shape is (rows, columns): use tuple(embedding_matrix.shape).")
+
+
+@exercise("09.2", "the shape of the resized embedding matrix")
+def _check_09_2(answer, words=MORE_WORDS, multiple: int = MULTIPLE):
+    shape = _as_shape(answer)
+    tokenizer = _fresh_tokenizer()
+    base = len(tokenizer)
+    tokenizer.add_tokens(list(words))
+    length = len(tokenizer)
+    rows = math.ceil(length / multiple) * multiple
+    hidden = _hidden_size()
+    if len(shape) != 2:
+        raise Wrong(f"{shape} has {len(shape)} axes; an embedding matrix has two.",
+                    "(number of rows, hidden size).")
+    if shape == (hidden, rows):
+        raise Wrong(f"{shape} is transposed.", "the rows (one per token) come first.")
+    if shape[1] != hidden:
+        raise Wrong(f"{shape[1]} columns: every row is a vector of the model's hidden size.",
+                    "the second number is config.hidden_size.")
+    if shape[0] == base:
+        raise Wrong(f"{shape[0]:,} rows is the original matrix: it was not resized.",
+                    "call model.resize_token_embeddings(...) after adding the words.")
+    if shape[0] == length and length != rows:
+        raise Wrong(f"{shape[0]:,} rows is len(tokenizer), not rounded up to a multiple of "
+                    f"{multiple}.",
+                    f"PyTorch: resize_token_embeddings(len(tokenizer), pad_to_multiple_of={multiple}); "
+                    f"TensorFlow: round up yourself, math.ceil(len(tokenizer) / {multiple}) * "
+                    f"{multiple}.")
+    if shape[0] % multiple == 0 and shape[0] != rows:
+        raise Wrong(f"{shape[0]:,} is a multiple of {multiple}, but not the smallest one that "
+                    "holds every token of the extended tokenizer.",
+                    "round len(tokenizer) up, not down, and add each word once to a fresh "
+                    "tokenizer (words already in the vocabulary add nothing).")
+    if shape != (rows, hidden):
+        raise Wrong(f"{shape} is not the shape of the resized embedding matrix.",
+                    "add more_words to a fresh tokenizer, then resize the model to len(tokenizer) "
+                    f"rounded up to a multiple of {multiple}.")
+    return (f"{length:,} tokens need {length:,} rows; rounding up gives {rows:,}, "
+            f"{rows - length} of them never used by the tokenizer.")
+
+
+quiz("09.3", "forgetting to resize", correct="b", explanations={
+    "a": "No: the tokenizer does produce the new ids (that is the point of adding them); nothing "
+         "maps them back to [UNK].",
+    "b": "Yes: the embedding matrix has no row for the new ids, so the lookup fails, but only "
+         "for inputs that contain a new token, which is why the bug can hide.",
+    "c": "No: a tokenizer and a model are loaded separately, and nothing compares their sizes.",
+    "d": "No: only resize_token_embeddings changes the matrix; the forward pass never does.",
+})

@@ -1,0 +1,222 @@
+"""Checks for lesson 10 (sentence embeddings), shared by 10_sentence_embeddings_pt and _tf.
+
+The checks run in the notebook's framework (:func:`framework`): the PyTorch notebook never imports
+TensorFlow. Functions written by the learner are called with that framework's tensors; what they
+return may be a PyTorch / TensorFlow tensor, a NumPy array or a list.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from utils.checks import Wrong, exercise, quiz
+from utils.exercises.lesson02 import quiet_transformers, to_numpy
+
+QUERY = "My laptop will not turn on."
+CORPUS = (
+    "A simple recipe for baking a loaf of sourdough.",
+    "The match is broadcast live on channel 5 this evening.",
+    "Tips to fix a computer that does not start.",
+    "How can I make new friends as an adult?",
+    "I bought a new laptop last week.",
+)
+
+
+# ---------------------------------------------------------------- helpers
+
+def framework() -> str:
+    """The framework the checks run: TensorFlow in a TensorFlow lesson, PyTorch otherwise."""
+    from utils.checks import lesson_framework
+
+    return lesson_framework()
+
+
+@functools.lru_cache(maxsize=None)
+def load_encoder(fw: str):
+    """(tokenizer, base model) of the course encoder in framework ``fw``, loaded once."""
+    import transformers
+
+    from utils.checkpoints import checkpoint
+
+    ckpt = checkpoint("encoder", verbose=False)
+    model_class = transformers.AutoModel if fw == "pt" else transformers.TFAutoModel
+    with quiet_transformers():
+        return transformers.AutoTokenizer.from_pretrained(ckpt), model_class.from_pretrained(ckpt)
+
+
+def padded_batch() -> tuple[np.ndarray, np.ndarray]:
+    """A fixed (hidden states, attention mask) batch: 3 sentences of 6, 3 and 4 real tokens,
+    8 dimensions. Padding vectors are shifted away from the real ones, as in a real model, so
+    that forgetting the mask shows."""
+    rng = np.random.default_rng(10)
+    hidden = rng.normal(size=(3, 6, 8)).astype(np.float32)
+    mask = np.array([[1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0], [1, 1, 1, 1, 0, 0]], dtype=np.int64)
+    hidden[mask == 0] += 3.0
+    return hidden, mask
+
+
+def as_tensors(hidden: np.ndarray, mask: np.ndarray, tensors: str):
+    """The batch as the framework's tensors, with the mask dtype the tokenizer would give."""
+    if tensors == "pt":
+        import torch
+
+        return torch.tensor(hidden), torch.tensor(mask, dtype=torch.long)
+    if tensors == "tf":
+        import tensorflow as tf
+
+        return tf.constant(hidden), tf.constant(mask, dtype=tf.int32)
+    if tensors == "np":
+        return hidden, mask
+    raise ValueError(f"tensors must be 'pt', 'tf' or 'np', not {tensors!r}")
+
+
+def unit(rows: np.ndarray) -> np.ndarray:
+    return rows / np.linalg.norm(rows, axis=-1, keepdims=True)
+
+
+def masked_mean(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    weights = mask[..., None].astype(hidden.dtype)
+    return (hidden * weights).sum(axis=1) / weights.sum(axis=1)
+
+
+def call_learner_function(fn, hidden, mask, name: str) -> np.ndarray:
+    """Call the learner's function; turn an exception or an odd result into a clear Wrong."""
+    try:
+        result = fn(hidden, mask)
+    except Exception as err:  # noqa: BLE001 - any error in the learner's code becomes a hint
+        first_line = (str(err).strip().splitlines() or [""])[0][:160]
+        hint = ("check the shapes and dtypes: the mask is an integer tensor of shape (batch, "
+                "tokens); add an axis (unsqueeze(-1) / [..., None]) and cast it to the hidden "
+                "states' dtype (mask.to(hidden.dtype) / tf.cast(mask, hidden.dtype)).")
+        raise Wrong(f"calling {name}(last_hidden_state, attention_mask) raised "
+                    f"{type(err).__name__}: {first_line}", hint) from None
+    if result is None:
+        raise Wrong(f"{name} returned None.", "end the function with `return ...`.")
+    try:
+        array = to_numpy(result)
+    except Exception:  # noqa: BLE001
+        array = np.asarray([], dtype=object)
+    if array.dtype.kind not in "fiu":
+        raise Wrong(f"{name} returned {type(result).__name__} ({result!r:.60}), not a tensor "
+                    "of numbers.", "return a tensor of shape (batch, hidden).")
+    return array.astype(np.float64)
+
+
+def hidden_and_mask(sentences, fw: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """last_hidden_state and attention mask of the encoder for a padded batch, as NumPy."""
+    fw = fw or framework()
+    tokenizer, model = load_encoder(fw)
+    inputs = tokenizer(list(sentences), padding=True, return_tensors=fw)
+    if fw == "pt":
+        import torch
+
+        with torch.no_grad():
+            hidden = model(**inputs).last_hidden_state.numpy()
+    else:
+        hidden = model(**inputs).last_hidden_state.numpy()
+    return hidden.astype(np.float64), np.asarray(inputs["attention_mask"])
+
+
+# ---------------------------------------------------------------- exercises
+
+@exercise("10.1", "the model's own sentence embedding")
+def _check_10_1(answer, tensors: str | None = None):
+    if not callable(answer):
+        raise Wrong(f"expected a function, got {type(answer).__name__} ({answer!r:.60}).",
+                    "define `def sentence_embedding(last_hidden_state, attention_mask): ...` and "
+                    "pass the function itself (no parentheses) to check.")
+    hidden, mask = padded_batch()
+    result = call_learner_function(answer, *as_tensors(hidden, mask, tensors or framework()),
+                                   getattr(answer, "__name__", "your function"))
+    batch, _, size = hidden.shape
+    if result.shape != (batch, size):
+        if result.shape == (batch, 1, size):
+            hint = "sum over the token axis without keepdim / keepdims."
+        elif result.shape in {(batch, hidden.shape[1]), (hidden.shape[1], size)}:
+            hint = "average over the token axis, dim=1 / axis=1."
+        else:
+            hint = "pool over the token axis (1) and keep one vector per sentence."
+        raise Wrong(f"the result has shape {result.shape}; for this batch of {batch} sentences "
+                    f"with {size}-dimensional token vectors it should be {(batch, size)}.", hint)
+    expected = unit(masked_mean(hidden, mask))
+    if np.allclose(result, expected, atol=1e-4):
+        return ("mean over the real tokens, scaled to length 1: a dot product of two such "
+                "vectors is their cosine similarity.")
+    mistakes = [
+        (unit(hidden.mean(axis=1)),
+         "the padding tokens were averaged in (sentences 2 and 3 are padded).",
+         "multiply the token vectors by the attention mask and divide by the number of real "
+         "tokens, mask.sum(...), not by the padded length."),
+        (masked_mean(hidden, mask),
+         "this is the masked mean, but the vectors do not have length 1.",
+         "divide each sentence vector by its L2 norm: v / v.norm(dim=-1, keepdim=True) "
+         "(PyTorch) or tf.math.l2_normalize(v, axis=-1) (TensorFlow)."),
+        (hidden.mean(axis=1),
+         "the padding tokens were averaged in, and the vectors do not have length 1.",
+         "use the attention mask in the mean, then divide each vector by its L2 norm."),
+        (masked_mean(unit(hidden), mask),
+         "you normalised each token vector before averaging; the average of unit vectors is "
+         "not a unit vector.",
+         "pool first (masked mean), then normalise the sentence vector."),
+    ]
+    for wrong, problem, hint in mistakes:
+        if np.allclose(result, wrong, atol=1e-4):
+            raise Wrong(problem, hint)
+    norms = np.linalg.norm(result, axis=-1)
+    if not np.allclose(norms, 1.0, atol=1e-3):
+        raise Wrong(f"the sentence vectors have lengths {norms.round(3).tolist()}, not 1.",
+                    "after pooling, divide each vector by its L2 norm.")
+    raise Wrong("the vectors have length 1 but are not the masked mean of the token vectors.",
+                "sum last_hidden_state * mask over the tokens, divide by mask.sum over the "
+                "tokens, then divide by the norm.")
+
+
+@exercise("10.2", "search with mean pooling")
+def _check_10_2(answer, query: str = QUERY, corpus=CORPUS, fw: str | None = None):
+    if isinstance(answer, str):
+        if answer in corpus:
+            raise Wrong("that is the sentence itself; give its index in `corpus`.",
+                    f"corpus.index(...) or the argmax of the similarities: an int from 0 to "
+                    f"{len(corpus) - 1}.")
+        raise Wrong(f"expected an index (int), got a string ({answer!r:.60}).",
+                    "store the argmax of the cosine similarities, as an int.")
+    if isinstance(answer, np.integer) or (hasattr(answer, "shape") and np.size(to_numpy(answer)) == 1
+                                          and to_numpy(answer).dtype.kind in "iu"):
+        answer = int(to_numpy(answer).reshape(-1)[0])
+    if isinstance(answer, bool) or not isinstance(answer, int):
+        raise Wrong(f"expected an index (int), got {type(answer).__name__} ({answer!r:.60}).",
+                    "store the argmax of the cosine similarities, as an int: int(scores.argmax()).")
+    if not 0 <= answer < len(corpus):
+        raise Wrong(f"{answer} is not an index of `corpus`, which has {len(corpus)} sentences "
+                    f"(indices 0 to {len(corpus) - 1}).", "Python counts from 0.")
+    hidden, mask = hidden_and_mask([query, *corpus], fw)
+    mean_scores = (unit(masked_mean(hidden, mask))[:1] @ unit(masked_mean(hidden, mask))[1:].T)[0]
+    cls_scores = (unit(hidden[:, 0])[:1] @ unit(hidden[:, 0])[1:].T)[0]
+    expected = int(mean_scores.argmax())
+    if answer == expected:
+        return (f"'{corpus[expected]}' (cosine {mean_scores[expected]:.3f}). [CLS] would have "
+                f"picked '{corpus[int(cls_scores.argmax())]}': it shares a word with the query.")
+    if answer == int(cls_scores.argmax()):
+        raise Wrong(f"'{corpus[answer]}' is what the [CLS] vectors pick.",
+                    "use the mean-pooled vectors (masked mean of last_hidden_state).")
+    if answer == expected + 1:
+        raise Wrong(f"{answer} is one too many.", "indices count from 0.")
+    if answer == int(mean_scores.argmin()):
+        raise Wrong(f"'{corpus[answer]}' is the least similar sentence.",
+                    "take the argmax of the cosine similarities, not the argmin.")
+    raise Wrong(f"'{corpus[answer]}' is not the closest sentence under mean pooling.",
+                "embed the query and the corpus, normalise the mean-pooled vectors, and take the "
+                "argmax of their dot products with the query's.")
+
+
+quiz("10.3", "why [CLS] does worse here", correct="b", explanations={
+    "a": "No: every sentence starts with [CLS], padded or not; padding goes at the end.",
+    "b": "Yes: all-MiniLM-L6-v2 was trained (Sentence-BERT style) with the mean of its token "
+         "vectors as the sentence vector. [CLS] is just one token's vector, and the pooler on top "
+         "of it was never trained (its bias is still exactly 0).",
+    "c": "No: the [CLS] token is the same, but its output vector attends to the whole sentence "
+         "and differs from sentence to sentence; it is just less informative here.",
+    "d": "No: the mean-pooled vector has the same 384 numbers and does clearly better.",
+})
