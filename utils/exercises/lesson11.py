@@ -141,10 +141,10 @@ def _check_11_3(answer, cases=tuple(STEP_CASES)):
 quiz("11.4", "why evaluation gathers", correct="b", explanations={
     "a": "No: all processes hold identical weights (their gradients are averaged at every "
          "step), so there is nothing to repair.",
-    "b": "Yes: each process scores only its shard of the evaluation set; without gathering, the "
-         "accuracy printed by process 0 describes a fraction of the sentences and differs from "
-         "process to process. Gathering (and dropping the sentences repeated to even out the "
-         "shards) gives the accuracy on the whole set.",
+    "b": "Yes: each process (or worker) scores only its shard of the evaluation set; alone, its "
+         "accuracy describes a fraction of the sentences and differs from one process to the "
+         "next. Gathering (and dropping any sentences repeated to even out the shards) gives the "
+         "accuracy on the whole set.",
     "c": "No: gathering adds communication; it makes evaluation a little slower, not faster.",
     "d": "No: evaluation computes no gradients; only training all-reduces them.",
 })
