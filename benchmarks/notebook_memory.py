@@ -1,7 +1,10 @@
 """Benchmark 4: peak memory (maximum resident set size) of each solution notebook's kernel,
 measured by running the notebook in a fresh kernel and asking the kernel at the end.
 
-    python benchmarks/notebook_memory.py [NOTEBOOK ...]
+    python benchmarks/notebook_memory.py [--save] [NOTEBOOK ...]
+
+With --save, each executed notebook is written back with its outputs (as
+`python -m utils.generate --execute` does), so one pass refreshes and measures.
 """
 
 import argparse
@@ -19,25 +22,30 @@ PEAK = ("import resource, sys\n"
         "print(_kb / 1024 if sys.platform != 'darwin' else _kb / 1024**2)")
 
 
-def measure(path: Path) -> tuple[float, float]:
+def measure(path: Path, save: bool = False) -> tuple[float, float]:
     nb = nbformat.read(str(path), as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(PEAK))
     start = time.perf_counter()
-    NotebookClient(nb, timeout=1800, kernel_name="python3",
+    NotebookClient(nb, timeout=1800, kernel_name="python3", record_timing=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     seconds = time.perf_counter() - start
-    return float(nb.cells[-1].outputs[0]["text"]), seconds
+    peak = float(nb.cells.pop().outputs[0]["text"])
+    if save:
+        nbformat.write(nb, str(path))
+    return peak, seconds
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--save", action="store_true",
+                        help="write each executed notebook back with its outputs")
     args = parser.parse_args()
     paths = args.notebooks or sorted((ROOT / "solutions").glob("*.ipynb"))
     print(f"machine: {common.machine()}\n", flush=True)
     rows = []
     for path in paths:
-        mib, seconds = measure(path)
+        mib, seconds = measure(path, args.save)
         rows.append([path.name, f"{mib:,.0f} MiB", f"{seconds:.0f} s"])
         print(f"{path.name:<34} {mib:8,.0f} MiB {seconds:6.0f} s", flush=True)
     print()

@@ -18,13 +18,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:  # `import utils` also when the course is not pip-installed
-    sys.path.insert(0, str(REPO_ROOT))
 
 MAX_LENGTH = 64
 
