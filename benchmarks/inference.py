@@ -82,7 +82,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    sentences = load_polarity()["test"]["sentence"]
+    sentences = list(load_polarity()["test"]["sentence"])
     path = checkpoint("sentiment", verbose=False)
     print(f"machine: {common.machine()}; {len(sentences)} sentences, median of "
           f"{args.repeat} runs\n", flush=True)

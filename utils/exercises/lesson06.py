@@ -1,0 +1,216 @@
+"""Checks for lesson 06 (fine-tuning with Trainer / Keras). The PyTorch and TensorFlow notebooks share
+these exercises, so no check imports a framework: answers are functions, numbers and datasets."""
+
+import math
+import numbers
+
+import numpy as np
+
+from utils.checks import Wrong, exercise, expect_type, quiz, type_name
+
+LABELS = ["NEGATIVE", "POSITIVE"]
+LANG_LABELS = ["ENGLISH", "KOREAN"]
+STEPS_SETTING = dict(n_sentences=2400, epochs=3, batch_size=32, warmup_ratio=0.1)
+
+
+def exercise_logits():
+    """Fixed logits and labels for 06.1: 20 examples, 12 NEGATIVE and 8 POSITIVE, chosen so that
+    accuracy, both recalls, the POSITIVE F1 and the macro F1 all differ."""
+    rng = np.random.default_rng(6)
+    logits = np.round(rng.normal(size=(20, 2)), 3).astype(np.float32)
+    labels = np.array([0] * 12 + [1] * 8)
+    rng.shuffle(labels)
+    return logits, labels
+
+
+def _reference_metrics(logits, labels):
+    from sklearn.metrics import accuracy_score, f1_score, recall_score
+
+    predictions = np.argmax(logits, axis=-1)
+    recalls = recall_score(labels, predictions, average=None, labels=[0, 1])
+    return {"accuracy": float(accuracy_score(labels, predictions)),
+            "f1_macro": float(f1_score(labels, predictions, average="macro")),
+            "recall_NEGATIVE": float(recalls[0]), "recall_POSITIVE": float(recalls[1])}
+
+
+@exercise("06.1", "per-label metrics")
+def _check_06_1(answer):
+    from sklearn.metrics import f1_score
+    from transformers import EvalPrediction
+
+    if not callable(answer):
+        raise Wrong(f"expected a function, got {type_name(answer)} ({answer!r:.60}).",
+                    "define `def per_label_metrics(eval_pred): ...` and pass the function itself, "
+                    "without calling it: check('06.1', per_label_metrics).")
+    logits, labels = exercise_logits()
+    try:
+        result = answer(EvalPrediction(predictions=logits.copy(), label_ids=labels.copy()))
+    except Exception as err:  # the learner's code may fail in any way
+        raise Wrong(f"calling your function raised {type(err).__name__}: {str(err)[:120]}",
+                    "it receives what compute_metrics receives: unpack it with "
+                    "`logits, labels = eval_pred` (NumPy arrays).") from None
+    if not isinstance(result, dict):
+        raise Wrong(f"your function returned {type_name(result)}, not a dict.",
+                    "return a dict of named numbers, like compute_metrics does.")
+    expected = _reference_metrics(logits, labels)
+    missing = [key for key in expected if key not in result]
+    if missing:
+        raise Wrong(f"the dict has no {', '.join(repr(k) for k in missing)} (it has {sorted(result)}).",
+                    f"use exactly these keys: {', '.join(expected)}.")
+    for key in expected:
+        value = result[key]
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating)):
+            raise Wrong(f"{key!r} is {type_name(value)} ({value!r:.60}), not a number.",
+                        "sklearn's functions return numbers; wrap them in float(...).")
+    predictions = np.argmax(logits, axis=-1)
+    binary_f1 = float(f1_score(labels, predictions))
+    if math.isclose(result["f1_macro"], binary_f1, abs_tol=1e-6) and not math.isclose(
+            binary_f1, expected["f1_macro"], abs_tol=1e-6):
+        raise Wrong(f"f1_macro is {result['f1_macro']:.4f}, the F1 of POSITIVE alone.",
+                    "f1_score(labels, predictions, average='macro') averages the F1 of both labels.")
+    if (math.isclose(result["recall_NEGATIVE"], expected["recall_POSITIVE"], abs_tol=1e-6)
+            and math.isclose(result["recall_POSITIVE"], expected["recall_NEGATIVE"], abs_tol=1e-6)):
+        raise Wrong("the two recalls are swapped.",
+                    "recall_NEGATIVE is the share of NEGATIVE (label 0) sentences predicted as 0: "
+                    "recall_score(labels, predictions, pos_label=0), or average=None for both.")
+    for key, value in expected.items():
+        if not math.isclose(float(result[key]), value, abs_tol=1e-6):
+            raise Wrong(f"{key} is {float(result[key]):.4f}, which is not right for these logits.",
+                        "predictions are np.argmax(logits, axis=-1): one label per example, taken "
+                        "over the last axis (the two labels).")
+    return (f"on the check's logits: accuracy {expected['accuracy']:.2f}, recall NEGATIVE "
+            f"{expected['recall_NEGATIVE']:.2f} vs POSITIVE {expected['recall_POSITIVE']:.2f}: "
+            "the recalls show which label the model misses.")
+
+
+def _as_int(value):
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+@exercise("06.2", "count the optimizer steps")
+def _check_06_2(answer, n_sentences=STEPS_SETTING["n_sentences"], epochs=STEPS_SETTING["epochs"],
+                batch_size=STEPS_SETTING["batch_size"], warmup_ratio=STEPS_SETTING["warmup_ratio"]):
+    expect_type(answer, (tuple, list), "the pair (total_steps, warmup_steps)")
+    if len(answer) != 2:
+        raise Wrong(f"expected 2 numbers, got {len(answer)}.", "store (total_steps, warmup_steps).")
+    total, warmup = (_as_int(value) for value in answer)
+    for name, value in (("total_steps", total), ("warmup_steps", warmup)):
+        expect_type(value, int, f"{name} (a whole number of steps)")
+    per_epoch = math.ceil(n_sentences / batch_size)
+    expected_total = per_epoch * epochs
+    expected_warmup = math.ceil(expected_total * warmup_ratio)
+    if (total, warmup) == (expected_warmup, expected_total):
+        raise Wrong("the two numbers are swapped.", "the order is (total_steps, warmup_steps).")
+    if total == per_epoch:
+        raise Wrong(f"{total} is the number of steps in one epoch.", f"training runs {epochs} epochs.")
+    if total == n_sentences * epochs:
+        raise Wrong(f"{total} counts sentences, not steps.",
+                    f"one optimizer step processes a batch of {batch_size} sentences.")
+    if total != expected_total:
+        raise Wrong(f"total_steps {total} is not right.",
+                    "steps per epoch = sentences / batch size (rounded up: a last, smaller batch "
+                    "is still a step), times the number of epochs.")
+    if warmup == math.floor(expected_total * warmup_ratio) and warmup != expected_warmup:
+        raise Wrong(f"{warmup} warm-up steps: {warmup_ratio:g} × {expected_total} = "
+                    f"{expected_total * warmup_ratio:g} was rounded down.",
+                    "transformers rounds the warm-up up (math.ceil), as get_warmup_steps showed.")
+    if warmup == math.ceil(per_epoch * warmup_ratio):
+        raise Wrong(f"{warmup} is {warmup_ratio:g} of one epoch's steps.",
+                    "warmup_ratio is a share of all the training steps, over all epochs.")
+    if warmup != expected_warmup:
+        raise Wrong(f"warmup_steps {warmup} is not right.",
+                    "warm-up steps = warmup_ratio × total steps, rounded up.")
+    return (f"{expected_total} steps, of which {expected_warmup} warm up; "
+            "create_optimizer(num_train_steps, num_warmup_steps) takes exactly these.")
+
+
+def _has_hangul(text: str) -> bool:
+    return any("\uac00" <= ch <= "\ud7a3" or "\u1100" <= ch <= "\u11ff" or "\u3130" <= ch <= "\u318f"
+               for ch in text)
+
+
+def expected_language_sentences():
+    """The sentences exercise 06.3 asks for: (english, korean)."""
+    from utils.data import korean_lines, load_polarity
+
+    english = list(load_polarity()["train"]["sentence"][:200])
+    korean = [line for line in korean_lines() if len(line) >= 20][:200]
+    return english, korean
+
+
+@exercise("06.3", "a language-identification task")
+def _check_06_3(answer, accuracy=None):
+    from datasets import ClassLabel, Dataset, DatasetDict
+
+    if isinstance(answer, Dataset):
+        raise Wrong("lang_data is a single Dataset, not train and test splits.",
+                    "split it: both.train_test_split(test_size=0.25, seed=42, "
+                    "stratify_by_column='label').")
+    expect_type(answer, DatasetDict, "lang_data (a DatasetDict with 'train' and 'test')")
+    if set(answer) != {"train", "test"}:
+        raise Wrong(f"lang_data has the splits {sorted(answer)}.", "it needs 'train' and 'test'.")
+    for name, split in answer.items():
+        if "sentence" not in split.column_names or "label" not in split.column_names:
+            raise Wrong(f"the {name!r} split has the columns {split.column_names}.",
+                        "pass lang_data itself, with its 'sentence' and 'label' columns, not the "
+                        "tokenized copy.")
+    feature = answer["train"].features["label"]
+    if not isinstance(feature, ClassLabel) or feature.names != LANG_LABELS:
+        raise Wrong(f"the label column is {feature!r:.80}.",
+                    "build the dataset with features=Features({'sentence': Value('string'), "
+                    "'label': ClassLabel(names=['ENGLISH', 'KOREAN'])}).")
+    english, korean = expected_language_sentences()
+    rows = [(s, l) for split in answer.values() for s, l in zip(split["sentence"], split["label"])]
+    if rows and all(_has_hangul(s) == (l == 0) for s, l in rows):
+        raise Wrong("every Korean sentence has label 0 and every English one label 1.",
+                    "label 0 is ENGLISH and label 1 is KOREAN.")
+    wrong_labels = sum(_has_hangul(s) != (l == 1) for s, l in rows)
+    if wrong_labels:
+        raise Wrong(f"{wrong_labels} sentences have the wrong language label.",
+                    "English sentences get 0, Korean lines get 1.")
+    if sorted(s for s, _ in rows) != sorted(english + korean):
+        raise Wrong(f"lang_data holds {len(rows)} sentences, not the 400 asked for.",
+                    "the first 200 sentences of raw['train'] and the first 200 lines of "
+                    "korean_lines() with len(line) >= 20.")
+    test_labels = answer["test"]["label"]
+    if len(answer["test"]) != 100 or sum(test_labels) != 50:
+        raise Wrong(f"the test split has {len(answer['test'])} rows, {sum(test_labels)} of them Korean.",
+                    "train_test_split(test_size=0.25, seed=42, stratify_by_column='label') gives "
+                    "100 test rows, 50 of each language.")
+    features = answer["train"].features
+    both = Dataset.from_dict({"sentence": english + korean, "label": [0] * 200 + [1] * 200},
+                             features=features)
+    reference = both.train_test_split(test_size=0.25, seed=42, stratify_by_column="label")
+    if sorted(answer["test"]["sentence"]) != sorted(reference["test"]["sentence"]):
+        raise Wrong("the test split holds other sentences than the stated split gives.",
+                    "concatenate English first, then Korean, and split with seed=42.")
+    if accuracy is None:
+        raise Wrong("the check also needs your test accuracy.",
+                    "call check('06.3', lang_data, lang_accuracy).")
+    if isinstance(accuracy, np.floating):
+        accuracy = float(accuracy)
+    expect_type(accuracy, float, "lang_accuracy (the test accuracy)")
+    if not 0.0 <= accuracy <= 1.0:
+        raise Wrong(f"an accuracy of {accuracy} is outside 0 to 1.",
+                    "store the fraction of right answers (0.97), not a percentage.")
+    if accuracy < 0.9:
+        raise Wrong(f"a test accuracy of {accuracy:.3f} is low for this easy task.",
+                    "fine-tune a fresh classifier from checkpoint('encoder') on the tokenized "
+                    "lang_data['train'] (labels included) for one epoch at learning rate 1e-4, then "
+                    "evaluate on lang_data['test'].")
+    return (f"test accuracy {accuracy:.3f}: the English tokenizer breaks Hangul into jamo pieces "
+            "(lesson 00), which the model tells apart from English words almost at once.")
+
+
+quiz("06.4", "which weights you get at the end", correct="b", explanations={
+    "a": "No: that is what you get without load_best_model_at_end (or without "
+         "restore_best_weights in Keras).",
+    "b": "Yes: the best of the evaluated checkpoints by the validation metric you named is "
+         "reloaded at the end; weights between evaluations are never candidates.",
+    "c": "No: the training loss is not what metric_for_best_model / monitor names, and a low "
+         "training loss can mean overfitting.",
+    "d": "No: the test set must not choose anything, or its accuracy is no longer an honest "
+         "estimate; the choice is made on the validation set.",
+})
