@@ -1,0 +1,66 @@
+"""The PyTorch (Trainer) and TensorFlow (Keras fit) notebooks of lesson 06 fine-tune the same encoder
+on the same sentences with the same hyperparameters (batch 16, learning rate 1e-4, 10% warm-up, weight
+decay 0.01, gradient norm 1.0, one epoch, seed 42). Their test accuracies must agree.
+
+The test reads the committed outputs of the solution notebooks (nbval re-runs the notebooks and compares
+their outputs, so those are the numbers the code really prints) and parses the line
+
+    test accuracy: 0.7175
+
+They cannot agree exactly: the new classification head starts from different random numbers in each
+framework, and the batch order and dropout masks differ. Measured difference when the notebooks were
+written: 0.0075. TOLERANCE 0.05 is 20 of the 400 test sentences, about two standard errors of a
+400-sentence accuracy near 70%.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
+TOLERANCE = 0.05
+LINE = re.compile(r"^test accuracy(?: \((?P<run>[^)]+)\))?: (?P<value>[01]\.\d{4})$", re.MULTILINE)
+PAIRS = {
+    "06": ("06_trainer_pt.ipynb", "06_keras_tf.ipynb", {""}),
+}
+
+
+def stdout_text(notebook: Path) -> str:
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    parts = []
+    for cell in nb["cells"]:
+        for output in cell.get("outputs", []) if cell["cell_type"] == "code" else []:
+            if output.get("output_type") == "stream" and output.get("name") == "stdout":
+                text = output["text"]
+                parts.append("".join(text) if isinstance(text, list) else text)
+    return "".join(parts)
+
+
+def accuracies(notebook: Path) -> dict[str, float]:
+    found: dict[str, float] = {}
+    for match in LINE.finditer(stdout_text(notebook)):
+        run = match["run"] or ""
+        assert run not in found, f"{notebook.name}: two lines 'test accuracy ({run})'"
+        found[run] = float(match["value"])
+    return found
+
+
+def test_line_format_is_parsed():
+    text = "test accuracy: 0.7175\ntest accuracy (own loop, class weights): 0.6300\ntest accuracy (x): 75%\n"
+    assert {m["run"] or "": float(m["value"]) for m in LINE.finditer(text)} == {
+        "": 0.7175, "own loop, class weights": 0.63}
+
+
+@pytest.mark.parametrize("lesson", sorted(PAIRS))
+def test_pytorch_and_tensorflow_agree(lesson):
+    pt_name, tf_name, runs = PAIRS[lesson]
+    pt, tf = accuracies(SOLUTIONS / pt_name), accuracies(SOLUTIONS / tf_name)
+    assert set(pt) == runs, f"{pt_name}: expected the runs {sorted(runs)}, found {sorted(pt)}"
+    assert set(tf) == runs, f"{tf_name}: expected the runs {sorted(runs)}, found {sorted(tf)}"
+    for run in sorted(runs):
+        label = f"lesson {lesson}" + (f" ({run})" if run else "")
+        assert 0.5 <= pt[run] <= 1 and 0.5 <= tf[run] <= 1, f"{label}: {pt[run]} / {tf[run]}"
+        assert abs(pt[run] - tf[run]) <= TOLERANCE, (
+            f"{label}: PyTorch {pt[run]:.4f} vs TensorFlow {tf[run]:.4f} differ by more than {TOLERANCE}")
