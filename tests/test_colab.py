@@ -2,6 +2,7 @@
 whose Colab branch installs the course; the branch is exercised in a simulated Colab."""
 
 import json
+import os
 import re
 import sys
 import types
@@ -66,10 +67,17 @@ class FakeIPython:
         self.calls.append(("%", f"{name} {line}"))
 
 
+@pytest.fixture(autouse=True)
+def restore_environment():
+    """setup() sets environment variables meant for a kernel (USE_TF, COURSE_ONLINE, ...);
+    give the test process its own back, so later tests and their subprocesses are unaffected."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 def run_first_cell(code, monkeypatch, colab_present):
-    # setup() sets environment variables for the kernel; give them back after the test.
-    for var in ("USE_TF", "COURSE_FRAMEWORK", "COURSE_ONLINE", "PYTHONHASHSEED"):
-        monkeypatch.delenv(var, raising=False)
     python = TransformerManager().transform_cell(code)
     ipython = FakeIPython()
     if colab_present:
@@ -87,8 +95,6 @@ def test_colab_branch_clones_installs_and_goes_online(monkeypatch, tmp_path, cap
     calls = run_first_cell(code, monkeypatch, colab_present=True)
     assert calls == [("!", colab.clone_command()), ("%", "cd /content/course"),
                      ("!", "python -m utils.colab")]
-    import os
-
     from utils import checkpoint
 
     assert os.environ["COURSE_ONLINE"] == "1"

@@ -27,8 +27,10 @@ def _run(command):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}  # one thread per process, as torchrun sets it
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, env=env,
                             timeout=600)
-    assert result.returncode == 0, (f"exit code {result.returncode}\n"
-                                    + "\n".join(result.stderr.splitlines()[-30:]))
+    errors = [line for line in result.stderr.splitlines()
+              if "Error" in line or "error:" in line][:20]  # the workers' own errors come first
+    assert result.returncode == 0, (f"exit code {result.returncode}\n" + "\n".join(errors)
+                                    + "\n...\n" + "\n".join(result.stderr.splitlines()[-15:]))
     return result
 
 
