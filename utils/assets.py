@@ -442,7 +442,6 @@ def _files(folder: Path) -> dict[str, str]:
 def build(names: list[str] | None = None, force: bool = False, root: Path | None = None) -> dict:
     """Build the named assets (all by default) that are missing or damaged; returns a summary."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     root = root or assets_dir()
     root.mkdir(parents=True, exist_ok=True)
