@@ -18,6 +18,7 @@ os.environ["TF_USE_LEGACY_KERAS"] = "1"
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
 os.environ.pop("COURSE_ONLINE", None)
+os.environ.pop("COURSE_WEBHOOK_URL", None)  # lesson 06 never posts a notification in tests
 
 # Python-level tests cannot reach the network either: any outbound connection raises at once
 # (loopback stays allowed for Jupyter kernels and the browser test).
