@@ -8,7 +8,7 @@ PORT   ?= 8888
 STAMP  := $(VENV)/.course-installed
 PIP    := $(PY) -m pip --disable-pip-version-check --no-input
 
-.PHONY: setup lab test assets student solutions bench
+.PHONY: setup lab test assets student solutions bench determinism
 
 setup: $(STAMP) assets
 
@@ -50,3 +50,7 @@ bench: setup
 	$(PY) benchmarks/inference.py
 	$(PY) benchmarks/training_flops.py
 	$(PY) benchmarks/notebook_memory.py
+
+# Run the output-comparing notebook tests RUNS times (default 3) and report any cell that changed.
+determinism: setup
+	$(PY) scripts/determinism.py --runs $(or $(RUNS),3)

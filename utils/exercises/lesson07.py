@@ -1,0 +1,234 @@
+"""Checks for lesson 07 (custom losses and training loops). The PyTorch and TensorFlow notebooks share
+these exercises. 07.1 and 07.3 import no framework; 07.2 imports only the framework it is asked to
+check (``framework="pt"`` never imports TensorFlow)."""
+
+import copy
+import math
+
+import numpy as np
+
+from utils.checks import Wrong, exercise, quiz, type_name
+
+EXERCISE_COUNTS = (50, 150, 300)
+
+
+def exercise_labels():
+    """The labels of exercise 07.1: 50 of label 0, 150 of label 1, 300 of label 2."""
+    return np.repeat(np.arange(len(EXERCISE_COUNTS)), EXERCISE_COUNTS)
+
+
+def balanced_weights(labels):
+    counts = np.bincount(np.asarray(labels))
+    return len(labels) / (len(counts) * counts)
+
+
+@exercise("07.1", "class weights for three labels")
+def _check_07_1(answer, labels=None):
+    labels = exercise_labels() if labels is None else np.asarray(labels)
+    if isinstance(answer, (str, bytes, dict, set)) or not (hasattr(answer, "__len__") or hasattr(answer, "shape")):
+        raise Wrong(f"expected the weights as a list, array or tensor, got {type_name(answer)} "
+                    f"({answer!r:.60}).", "store one float per label, in label order, e.g. a NumPy array.")
+    try:
+        values = np.asarray(answer, dtype=np.float64)
+    except Exception:  # e.g. a torch tensor that requires grad, or a list of strings
+        raise Wrong(f"could not read {type_name(answer)} ({answer!r:.60}) as numbers.",
+                    "give plain numbers: a list of floats, a NumPy array or a tensor (call "
+                    ".detach() on a tensor that requires gradients).") from None
+    counts = np.bincount(labels)
+    if values.shape != counts.shape:
+        raise Wrong(f"expected {len(counts)} weights (one per label), got shape {values.shape}.",
+                    "np.bincount(labels) gives the count of each label; compute one weight per count.")
+    n, k = len(labels), len(counts)
+    expected = n / (k * counts)
+    mistakes = [
+        (1 / counts, "these are 1 / count: the scale is missing.",
+         f"multiply by n / number of labels = {n} / {k}, so that weights average 1 over the examples."),
+        (counts / n, "these are the label frequencies, so frequent labels get the largest weights.",
+         "rare labels must weigh more: weight = n / (number of labels × count)."),
+        (n / counts, "these are n / count: the division by the number of labels is missing.",
+         f"divide by the number of labels too ({k})."),
+        (expected / expected.sum(), "these weights are normalised to sum to 1.",
+         "use n / (number of labels × count) as it is: the weights then average 1 per example."),
+        (expected[::-1], "the weights are in reverse label order.",
+         "weights[c] belongs to label c: np.bincount counts labels 0, 1, 2 in that order."),
+    ]
+    for wrong, problem, hint in mistakes:
+        if np.allclose(values, wrong, rtol=1e-4, atol=1e-6) and not np.allclose(wrong, expected):
+            raise Wrong(problem, hint)
+    if not np.allclose(values, expected, rtol=1e-4, atol=1e-6):
+        raise Wrong(f"the weights {np.round(values, 4).tolist()} are not right.",
+                    "weight of label c = n / (number of labels × count of c).")
+    return (f"weights {np.round(expected, 3).tolist()}: each label now contributes "
+            f"{expected[0] * counts[0]:g} in total, the same for all.")
+
+
+# ------------------------------------------------------------------ 07.2: one training step
+
+TINY_CONFIG = dict(vocab_size=60, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                   intermediate_size=32, max_position_embeddings=32, hidden_dropout_prob=0.0,
+                   attention_probs_dropout_prob=0.0, num_labels=2)
+LEARNING_RATE = 0.5
+
+
+def _batches(rng):
+    out = []
+    for _ in range(2):
+        ids = rng.integers(5, 60, size=(4, 7))
+        ids[:, 0], ids[:, -1] = 2, 3
+        out.append((ids, np.ones_like(ids), rng.integers(0, 2, size=4)))
+    return out
+
+
+def _call_step(answer, *args):
+    try:
+        return answer(*args)
+    except Exception as err:  # the learner's code may fail in any way
+        raise Wrong(f"calling training_step raised {type(err).__name__}: {str(err)[:160]}",
+                    "training_step(model, batch, optimizer) must run one step on the batch it gets.") from None
+
+
+def _as_float(value, hint):
+    try:
+        if hasattr(value, "numpy") and hasattr(value, "shape") and len(value.shape) > 0:
+            raise TypeError
+        return float(value.item() if hasattr(value, "item") else value)
+    except (TypeError, ValueError, RuntimeError):
+        raise Wrong(f"training_step returned {type_name(value)} ({str(value)[:60]}), not one number.",
+                    hint) from None
+
+
+def _check_pt(answer):
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    rng = np.random.default_rng(7)
+    batches = [{"input_ids": torch.tensor(i), "attention_mask": torch.tensor(m), "labels": torch.tensor(l)}
+               for i, m, l in _batches(rng)]
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        reference = BertForSequenceClassification(BertConfig(**TINY_CONFIG))
+    start = copy.deepcopy(reference.state_dict())
+    learner, accumulating = copy.deepcopy(reference), copy.deepcopy(reference)
+
+    ref_optimizer = torch.optim.SGD(reference.parameters(), lr=LEARNING_RATE)
+    acc_optimizer = torch.optim.SGD(accumulating.parameters(), lr=LEARNING_RATE)
+    ref_losses = []
+    for batch in batches:
+        reference.train()
+        loss = reference(**batch).loss
+        loss.backward()
+        ref_optimizer.step()
+        ref_optimizer.zero_grad()
+        ref_losses.append(loss.item())
+        accumulating(**batch).loss.backward()  # the same without zero_grad
+        acc_optimizer.step()
+
+    learner.eval()
+    optimizer = torch.optim.SGD(learner.parameters(), lr=LEARNING_RATE)
+    returned = [_call_step(answer, learner, dict(batch), optimizer) for batch in batches]
+    losses = [_as_float(value, "return loss.item(), the batch's loss as a Python float.") for value in returned]
+
+    def same(state):
+        return all(torch.allclose(learner.state_dict()[k], state[k], atol=1e-6) for k in state)
+
+    if same(start):
+        raise Wrong("the model's weights did not change.",
+                    "after the forward pass call loss.backward(), then optimizer.step().")
+    if same(accumulating.state_dict()) and not same(reference.state_dict()):
+        raise Wrong("the second step used the gradients of both batches: they accumulate.",
+                    "call optimizer.zero_grad() in every step (after optimizer.step(), or before "
+                    "backward()).")
+    if not same(reference.state_dict()):
+        raise Wrong("after two steps the weights differ from the reference steps.",
+                    "do exactly: model.train(); loss = model(**batch).loss; loss.backward(); "
+                    "optimizer.step(); optimizer.zero_grad() (no clipping, no scheduler).")
+    if not all(math.isclose(a, b, abs_tol=1e-5) for a, b in zip(losses, ref_losses)):
+        raise Wrong(f"the returned losses {np.round(losses, 4).tolist()} are not the batches' losses "
+                    f"{np.round(ref_losses, 4).tolist()}.", "return the loss of the forward pass, as a float.")
+    if not learner.training:
+        raise Wrong("the weights are right, but the model is still in evaluation mode.",
+                    "call model.train() first: in evaluation mode dropout is off (this tiny model has "
+                    "none, a real one does).")
+    return "forward, backward, step, zero_grad: the four lines inside every PyTorch training loop."
+
+
+def _check_tf(answer):
+    from utils.assets import import_tensorflow_quietly
+
+    tf = import_tensorflow_quietly()
+    from transformers import BertConfig, TFBertForSequenceClassification
+
+    rng = np.random.default_rng(7)
+    batches = [({"input_ids": tf.constant(i), "attention_mask": tf.constant(m)}, tf.constant(l))
+               for i, m, l in _batches(rng)]
+    config = BertConfig(**TINY_CONFIG)
+    models = [TFBertForSequenceClassification(config) for _ in range(3)]
+    for model in models:
+        model(batches[0][0])
+    start = models[0].get_weights()
+    for model in models[1:]:
+        model.set_weights(start)
+    reference, summed, learner = models
+    loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    ref_losses = []
+    for model, reduce in ((reference, True), (summed, False)):
+        optimizer = tf.keras.optimizers.SGD(learning_rate=LEARNING_RATE)
+        for inputs, labels in batches:
+            with tf.GradientTape() as tape:
+                logits = model(inputs, training=True).logits
+                per_example = tf.keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+                loss = loss_fn(labels, logits) if reduce else tf.reduce_sum(per_example)
+            grads = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply_gradients(zip(grads, model.trainable_variables))
+            if reduce:
+                ref_losses.append(float(loss))
+
+    optimizer = tf.keras.optimizers.SGD(learning_rate=LEARNING_RATE)
+    returned = [_call_step(answer, learner, (dict(inputs), labels), optimizer) for inputs, labels in batches]
+    losses = [_as_float(value, "return one number, the mean loss over the batch: float(loss), where "
+                               "loss = tf.reduce_mean(...) or a Keras loss object's result.")
+              for value in returned]
+
+    def same(weights):
+        return all(np.allclose(a, b, atol=1e-6) for a, b in zip(learner.get_weights(), weights))
+
+    if same(start):
+        raise Wrong("the model's weights did not change.",
+                    "compute grads = tape.gradient(loss, model.trainable_variables), then "
+                    "optimizer.apply_gradients(zip(grads, model.trainable_variables)).")
+    if same(summed.get_weights()):
+        raise Wrong("the steps are as large as for the SUM of the per-sentence losses.",
+                    "the model's outputs.loss (or the per-example loss) has one value per sentence: "
+                    "take tf.reduce_mean of it, or use SparseCategoricalCrossentropy(from_logits=True).")
+    if not same(reference.get_weights()):
+        raise Wrong("after two steps the weights differ from the reference steps.",
+                    "inside tf.GradientTape(): logits = model(inputs, training=True).logits and the mean "
+                    "sparse categorical cross-entropy from logits; then tape.gradient and "
+                    "optimizer.apply_gradients.")
+    if not all(math.isclose(a, b, abs_tol=1e-5) for a, b in zip(losses, ref_losses)):
+        raise Wrong(f"the returned losses {np.round(losses, 4).tolist()} are not the batches' mean losses "
+                    f"{np.round(ref_losses, 4).tolist()}.", "return float(loss) of the step.")
+    return "forward under GradientTape, gradient, apply_gradients: the core of every TensorFlow loop."
+
+
+@exercise("07.2", "one training step")
+def _check_07_2(answer, framework="pt"):
+    if framework not in ("pt", "tf"):
+        raise ValueError(f"framework must be 'pt' or 'tf', not {framework!r}")
+    if not callable(answer):
+        raise Wrong(f"expected a function, got {type_name(answer)} ({answer!r:.60}).",
+                    "define `def training_step(model, batch, optimizer): ...` and pass the function "
+                    "itself: check('07.2', training_step, ...).")
+    return _check_pt(answer) if framework == "pt" else _check_tf(answer)
+
+
+quiz("07.3", "two weighted means", correct="b", explanations={
+    "a": "No: that is Keras's rule only. PyTorch's weighted cross-entropy divides by the weights "
+         "of the batch's labels, here 2 + 0.5 + 0.5 + 0.5 = 3.5.",
+    "b": "Yes: PyTorch's weight= gives a weighted average (divided by 3.5); Keras's sample weights "
+         "are summed and divided by the batch size, 4. They agree only when a batch's weights "
+         "average 1.",
+    "c": "No: 2.5 adds each class weight once, whatever the labels; the denominator depends on "
+         "which labels the batch holds.",
+    "d": "No: both frameworks return a mean-like number, so the loss does not grow with the batch size.",
+})
