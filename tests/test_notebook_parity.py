@@ -1,0 +1,94 @@
+"""The PyTorch and TensorFlow notebooks of lessons 02, 03, 09 and 10 load the same weights and print
+the same quantities; this test proves the numbers agree.
+
+It reads the committed outputs of both solution notebooks (nbval re-runs every notebook and compares
+them, so these are the numbers the code prints) and collects every output line that contains a decimal
+number. Lines that have the same text once the numbers are blanked out ("test accuracy: #",
+"POSITIVE #") print the same quantity in both notebooks; their numbers must agree within 1.5e-4 (the
+notebooks round to 4 decimals, and the two frameworks may land on either side of a rounding step).
+
+EXPECTED_DIFFERENCES lists the quantities the lessons show to differ on purpose, with the reason.
+MIN_SHARED keeps the test from passing vacuously: each lesson must share at least that many numbers.
+The training lessons 06 and 07 cannot print identical numbers (batch order and dropout masks come
+from each framework's random numbers); `tests/test_training_parity.py` compares their accuracies.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
+NUMBER = re.compile(r"-?\d+\.\d+(?:e[-+]?\d+)?")
+TOLERANCE = 1.5e-4
+PAIRS = {"02": "02_pipeline", "03": "03_models", "09": "09_adding_tokens", "10": "10_sentence_embeddings"}
+MIN_SHARED = 10
+EXPECTED_DIFFERENCES = {
+    # transformers' PyTorch models fill new embedding rows with the mean of the old ones (small
+    # norms); the TensorFlow models draw them at random. Lesson 09 prints both and explains it.
+    "09": {"norm of the new rows: #, #, #"},
+}
+
+
+def output_lines(notebook: Path) -> list[str]:
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    lines: list[str] = []
+    for cell in nb["cells"]:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stdout":
+                text = output["text"]
+            elif output.get("output_type") == "execute_result":
+                text = output.get("data", {}).get("text/plain", "")
+            else:
+                continue
+            lines += ("".join(text) if isinstance(text, list) else text).splitlines()
+    return lines
+
+
+def quantities(lines: list[str]) -> dict[str, list[list[float]]]:
+    """{line with its numbers blanked: the numbers of each occurrence}."""
+    found: dict[str, list[list[float]]] = {}
+    for line in lines:
+        numbers = NUMBER.findall(line)
+        if numbers:
+            found.setdefault(NUMBER.sub("#", line.strip()), []).append([float(n) for n in numbers])
+    return found
+
+
+def compare(pt_lines: list[str], tf_lines: list[str], expected: set[str] = frozenset()):
+    """(number of values compared, [disagreements])."""
+    pt, tf = quantities(pt_lines), quantities(tf_lines)
+    compared, problems = 0, []
+    for shape in sorted(set(pt) & set(tf)):
+        if shape in expected:
+            continue
+        if len(pt[shape]) != len(tf[shape]):
+            problems.append(f"{shape!r}: printed {len(pt[shape])}× (PyTorch) vs {len(tf[shape])}× (TensorFlow)")
+            continue
+        for a, b in zip(pt[shape], tf[shape]):
+            compared += len(a)
+            if any(abs(x - y) > TOLERANCE for x, y in zip(a, b)):
+                problems.append(f"{shape!r}: PyTorch {a} vs TensorFlow {b}")
+    return compared, problems
+
+
+def test_compare_catches_a_changed_number():
+    pt = ["POSITIVE 0.9991", "logits: 1.2345 -0.5000", "no number here"]
+    assert compare(pt, ["POSITIVE 0.9990", "logits: 1.2346 -0.5000"]) == (3, [])
+    compared, problems = compare(pt, ["POSITIVE 0.9991", "logits: 1.2345 -0.4990"])
+    assert compared == 3 and problems == ["'logits: # #': PyTorch [1.2345, -0.5] vs TensorFlow [1.2345, -0.499]"]
+    assert compare(pt, ["POSITIVE 0.9991", "logits: 1.2345 -0.4990"], {"logits: # #"}) == (1, [])
+
+
+@pytest.mark.parametrize("lesson", sorted(PAIRS))
+def test_pytorch_and_tensorflow_notebooks_print_the_same_numbers(lesson):
+    stem = PAIRS[lesson]
+    pt_lines = output_lines(SOLUTIONS / f"{stem}_pt.ipynb")
+    tf_lines = output_lines(SOLUTIONS / f"{stem}_tf.ipynb")
+    expected = EXPECTED_DIFFERENCES.get(lesson, set())
+    shared = set(quantities(pt_lines)) & set(quantities(tf_lines))
+    assert expected <= shared, f"lesson {lesson}: no longer printed by both: {sorted(expected - shared)}"
+    compared, problems = compare(pt_lines, tf_lines, expected)
+    assert not problems, f"lesson {lesson}: PyTorch and TensorFlow disagree:\n" + "\n".join(problems)
+    assert compared >= MIN_SHARED, f"lesson {lesson}: only {compared} numbers printed by both notebooks"
