@@ -39,7 +39,7 @@ def read_junit(path: Path) -> tuple[int, dict[str, str]]:
     cases, failed = 0, {}
     for case in root.iter("testcase"):
         cases += 1
-        test_id = f"{case.get('classname', '')}::{case.get('name', '')}"
+        test_id = f"{case.get('classname') or case.get('file') or '?'}::{case.get('name', '')}"
         for kind in ("failure", "error"):
             element = case.find(kind)
             if element is not None:
@@ -54,19 +54,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("paths", nargs="*", default=["solutions"])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=OUT, help="folder for the report and the XML files")
     args = parser.parse_args(argv)
+    out = args.out
     if args.runs < 1:
         parser.error("--runs must be at least 1")
     for path in args.paths:
         if not (ROOT / path).exists():
             parser.error(f"{path} does not exist (paths are relative to {ROOT})")
-    OUT.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
 
     failures: dict[str, dict[int, str]] = defaultdict(dict)
     lines = [f"# Determinism report: {args.runs} run(s) of nbval on {' '.join(args.paths)}", "",
              "| run | cells compared | failed | wall time |", "|---|---|---|---|"]
     for run in range(1, args.runs + 1):
-        junit = OUT / f"run-{run}.xml"
+        junit = out / f"run-{run}.xml"
         junit.unlink(missing_ok=True)
         start = time.perf_counter()
         print(f"run {run}/{args.runs}: {' '.join(pytest_command(args.paths, args.workers, junit)[1:])}",
@@ -96,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         lines.append(f"Clean: every cell matched its committed output in all {args.runs} runs.")
     report = "\n".join(lines) + "\n"
-    (OUT / "report.md").write_text(report, encoding="utf-8")
+    (out / "report.md").write_text(report, encoding="utf-8")
     print()
     print(report)
     return 1 if failures else 0
