@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from utils import assets
 
 ONLINE_ENV = "COURSE_ONLINE"
 
@@ -66,6 +65,8 @@ def checkpoint(role: str, verbose: bool = True) -> str:
         name = spec.hub_id
         where = f"Hub checkpoint {name!r} ({ONLINE_ENV}=1)"
     else:
+        from utils import assets  # here, not at the top: `python -m utils.assets` runs it only once
+
         name = _short_path(assets.verify(spec.asset))
         where = f"offline checkpoint {name}"
     if verbose:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from utils import assets
+# utils.assets is imported where it is used: `python -m utils.assets` then runs it only once.
 
 
 def data_files(name: str = "polarity") -> dict[str, str]:
@@ -11,6 +11,8 @@ def data_files(name: str = "polarity") -> dict[str, str]:
     ``"polarity"``: CSV files with columns ``sentence`` and ``label`` (0 negative, 1 positive)
     for the ``train`` / ``validation`` / ``test`` splits. ``"korean"``: one text file, ``train``.
     """
+    from utils import assets
+
     if name == "polarity":
         folder = assets.verify("data-polarity")
         return {split: str(folder / f"{split}.csv") for split in assets.POLARITY_SPLITS}
