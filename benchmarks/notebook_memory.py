@@ -14,7 +14,8 @@ from pathlib import Path
 
 import common
 import nbformat
-from nbclient import NotebookClient
+
+from utils.generate import run_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 PEAK = ("import resource, sys\n"
@@ -26,8 +27,7 @@ def measure(path: Path, save: bool = False) -> tuple[float, float]:
     nb = nbformat.read(str(path), as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(PEAK))
     start = time.perf_counter()
-    NotebookClient(nb, timeout=1800, kernel_name="python3", record_timing=False,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    run_notebook(nb, path.parent)  # as `python -m utils.generate --execute` runs it
     seconds = time.perf_counter() - start
     peak = float(nb.cells.pop().outputs[0]["text"])
     if save:

@@ -133,14 +133,20 @@ def render(nb) -> str:
     return nbformat.writes(nb) + "\n"
 
 
-def execute(path: Path, timeout: int = 1800) -> None:
-    """Run a solution notebook top to bottom in a fresh kernel and save it with its outputs."""
+def run_notebook(nb, folder: Path, timeout: int = 1800) -> None:
+    """Run an in-memory notebook top to bottom in a fresh kernel whose working folder is
+    ``folder``, filling in its outputs (no timing metadata, so committed files stay stable)."""
     from nbclient import NotebookClient
 
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                   resources={"metadata": {"path": str(folder)}}).execute()
+
+
+def execute(path: Path, timeout: int = 1800) -> None:
+    """Run a solution notebook top to bottom in a fresh kernel and save it with its outputs."""
     nb = read_notebook(path)
     print(f"executing {path.name} ...", flush=True)
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    run_notebook(nb, path.parent, timeout)
     nbformat.write(nb, str(path))
 
 
