@@ -70,11 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     for run in range(1, args.runs + 1):
         junit = out / f"run-{run}.xml"
         junit.unlink(missing_ok=True)
+        command = pytest_command(args.paths, args.workers, junit)
+        print(f"run {run}/{args.runs}: {' '.join(command[1:])}", flush=True)
         start = time.perf_counter()
-        print(f"run {run}/{args.runs}: {' '.join(pytest_command(args.paths, args.workers, junit)[1:])}",
-              flush=True)
-        result = subprocess.run(pytest_command(args.paths, args.workers, junit), cwd=ROOT,
-                                capture_output=True, text=True)
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         seconds = time.perf_counter() - start
         if not junit.exists():
             print(result.stdout[-3000:], result.stderr[-3000:], sep="\n")

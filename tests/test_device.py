@@ -2,6 +2,7 @@
 
 from types import SimpleNamespace
 
+from tests.helpers import assert_runs_without_tensorflow
 from utils import device
 
 
@@ -92,13 +93,7 @@ def test_unknown_framework():
 
 def test_pytorch_lessons_never_import_tensorflow():
     """setup("pt") keeps transformers, its pipelines included, from importing TensorFlow."""
-    import subprocess
-    import sys
-
-    code = ("import sys\nfrom utils import setup\nsetup('pt')\n"
-            "from transformers import pipeline, AutoModel, AutoTokenizer\n"
-            "from transformers.pipelines import SUPPORTED_TASKS\n"
-            "assert 'tensorflow' not in sys.modules, 'TensorFlow was imported'\n"
-            "print('ok')")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-2000:]
+    assert_runs_without_tensorflow("from utils import setup\nsetup('pt')\n"
+                                   "from transformers import pipeline, AutoModel, AutoTokenizer\n"
+                                   "from transformers.pipelines import SUPPORTED_TASKS\n",
+                                   use_tf_0=False)  # setup('pt') must keep TensorFlow out itself

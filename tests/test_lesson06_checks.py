@@ -2,18 +2,11 @@
 right answer, and rejects a typical wrong answer and a wrong type with a message that explains. The PyTorch
 and TensorFlow notebooks share the exercises, so answers from either framework must pass."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
+from tests.helpers import assert_runs_without_tensorflow
 from utils.checks import ExerciseFailed, check
-
-ROOT = Path(__file__).resolve().parent.parent
-
 
 # ------------------------------------------------------------------ lesson 06
 
@@ -120,14 +113,8 @@ def test_06_4_quiz():
 
 def test_pytorch_checks_never_import_tensorflow():
     # The PyTorch notebook runs the shared checks with USE_TF=0; none of them may pull TensorFlow in.
-    code = (
-        "import sys\n"
+    assert_runs_without_tensorflow(
         "from utils.checks import check\n"
         "from tests.test_lesson06_checks import _per_label\n"
         "check('06.1', _per_label()); check('06.2', (225, 23)); check('06.4', 'b')\n"
-        "assert 'tensorflow' not in sys.modules, 'a PyTorch check imported TensorFlow'\n"
     )
-    env = dict(os.environ, USE_TF="0", PYTHONPATH=str(ROOT))
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]

@@ -3,17 +3,11 @@ typical wrong answer and a wrong type with a message that explains. The PyTorch 
 share the exercises, so answers from either framework must pass; the PyTorch checks never import
 TensorFlow."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
+from tests.helpers import assert_runs_without_tensorflow
 from utils.checks import ExerciseFailed, check
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_07_1_class_weights():
@@ -124,16 +118,11 @@ def test_07_3_quiz():
 
 def test_pytorch_checks_never_import_tensorflow():
     # The PyTorch notebook runs the shared checks with USE_TF=0; none of them may pull TensorFlow in.
-    code = (
-        "import sys, numpy as np\n"
+    assert_runs_without_tensorflow(
+        "import numpy as np\n"
         "from utils.checks import check\n"
         "from tests.test_lesson07_checks import _pt_step\n"
         "from utils.exercises.lesson07 import exercise_labels\n"
         "l = exercise_labels(); check('07.1', len(l) / (3 * np.bincount(l)))\n"
         "check('07.2', _pt_step(), framework='pt'); check('07.3', 'b')\n"
-        "assert 'tensorflow' not in sys.modules, 'a PyTorch check imported TensorFlow'\n"
     )
-    env = dict(os.environ, USE_TF="0", PYTHONPATH=str(ROOT))
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]

@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 
+from tests.helpers import assert_runs_without_tensorflow
 from utils.checks import ExerciseFailed, check
 
 
@@ -162,12 +163,6 @@ def test_09_3_quiz():
 
 
 def test_lesson_checks_do_not_import_tensorflow():
-    import subprocess
-    import sys
-
-    code = ("import os; os.environ['USE_TF'] = '0'; import sys; "
-            "import utils.exercises.lesson08, utils.exercises.lesson09; "
-            "from utils.checks import check; check('09.1', 30525); "
-            "print('tensorflow' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip().splitlines()[-1] == "False"
+    assert_runs_without_tensorflow("import utils.exercises.lesson08, utils.exercises.lesson09\n"
+                                   "from utils.checks import check\n"
+                                   "check('09.1', 30525)\n")

@@ -13,11 +13,12 @@ The training lessons 06 and 07 cannot print identical numbers (batch order and d
 from each framework's random numbers); `tests/test_training_parity.py` compares their accuracies.
 """
 
-import json
 import re
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import committed_outputs
 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
 NUMBER = re.compile(r"-?\d+\.\d+(?:e[-+]?\d+)?")
@@ -32,18 +33,7 @@ EXPECTED_DIFFERENCES = {
 
 
 def output_lines(notebook: Path) -> list[str]:
-    nb = json.loads(notebook.read_text(encoding="utf-8"))
-    lines: list[str] = []
-    for cell in nb["cells"]:
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "stream" and output.get("name") == "stdout":
-                text = output["text"]
-            elif output.get("output_type") == "execute_result":
-                text = output.get("data", {}).get("text/plain", "")
-            else:
-                continue
-            lines += ("".join(text) if isinstance(text, list) else text).splitlines()
-    return lines
+    return [line for text in committed_outputs(notebook, results=True) for line in text.splitlines()]
 
 
 def quantities(lines: list[str]) -> dict[str, list[list[float]]]:

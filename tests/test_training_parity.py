@@ -21,11 +21,12 @@ TOLERANCE 0.05 is 20 of the 400 test sentences, about two standard errors of a 4
 near 70%.
 """
 
-import json
 import re
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import committed_outputs
 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
 TOLERANCE = 0.05
@@ -37,20 +38,9 @@ PAIRS = {  # lesson: PyTorch notebook, TensorFlow notebook, the runs both print
 }
 
 
-def stdout_text(notebook: Path) -> str:
-    nb = json.loads(notebook.read_text(encoding="utf-8"))
-    parts = []
-    for cell in nb["cells"]:
-        for output in cell.get("outputs", []) if cell["cell_type"] == "code" else []:
-            if output.get("output_type") == "stream" and output.get("name") == "stdout":
-                text = output["text"]
-                parts.append("".join(text) if isinstance(text, list) else text)
-    return "".join(parts)
-
-
 def accuracies(notebook: Path) -> dict[str, float]:
     found: dict[str, float] = {}
-    for match in LINE.finditer(stdout_text(notebook)):
+    for match in LINE.finditer("".join(committed_outputs(notebook))):
         run = match["run"] or ""
         assert run not in found, f"{notebook.name}: two lines 'test accuracy ({run})'"
         found[run] = float(match["value"])
