@@ -13,7 +13,7 @@ import common  # noqa: F401  (environment)
 import numpy as np
 
 from utils import checkpoint, load_polarity
-from utils.assets import import_tensorflow_quietly
+from utils.device import import_tensorflow_quietly
 
 BATCH = 32
 

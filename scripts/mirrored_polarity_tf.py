@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 
@@ -52,12 +51,9 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     # What utils.setup("tf") would do, minus starting TensorFlow's runtime: offline mode, Keras 2,
     # no C++ log lines. (setup() runs a TF op, after which devices can no longer be split.)
-    for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
-        os.environ[var] = "1"
-    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    from utils import offline
+    from utils import env, offline
+
+    env.apply()
     from utils.device import silence_native_stderr
 
     offline.install()

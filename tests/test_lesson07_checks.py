@@ -38,7 +38,7 @@ def test_07_1_class_weights():
 
 
 def test_07_1_tensorflow_tensor():
-    from utils.assets import import_tensorflow_quietly
+    from utils.device import import_tensorflow_quietly
 
     tf = import_tensorflow_quietly()
     from utils.exercises.lesson07 import exercise_labels
@@ -77,7 +77,7 @@ def test_07_2_training_step_pytorch():
 
 
 def _tf_step(reduce="mean", apply=True, as_vector=False):
-    from utils.assets import import_tensorflow_quietly
+    from utils.device import import_tensorflow_quietly
 
     tf = import_tensorflow_quietly()
 

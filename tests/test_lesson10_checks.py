@@ -89,7 +89,7 @@ def test_10_1_rejects_a_wrong_type():
 # ---------------------------------------------------------------- 10.1, TensorFlow and NumPy
 
 def test_10_1_tensorflow_tensors():
-    from utils.assets import import_tensorflow_quietly
+    from utils.device import import_tensorflow_quietly
 
     tf = import_tensorflow_quietly()
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from utils import checkpoint
-from utils.assets import import_tensorflow_quietly
+from utils.device import import_tensorflow_quietly
 
 SENTENCES = [
     "Loved it.",

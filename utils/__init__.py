@@ -12,7 +12,8 @@ from utils.checkpoints import checkpoint, online
 from utils.checks import check
 from utils.data import data_files, load_polarity
 
-__all__ = ["setup", "checkpoint", "check", "data_files", "load_polarity", "in_colab", "online"]
+__all__ = ["setup", "checkpoint", "check", "data_files", "load_polarity", "in_colab", "online",
+           "course_path"]
 
 FRAMEWORKS = {"pt": ("pt",), "tf": ("tf",), "both": ("pt", "tf"), None: ()}
 
@@ -32,7 +33,7 @@ def seed_everything(seed: int, frameworks=("pt",)) -> None:
         import torch
         torch.manual_seed(seed)
     if "tf" in frameworks:
-        from utils.assets import import_tensorflow_quietly
+        from utils.device import import_tensorflow_quietly
         import_tensorflow_quietly().keras.utils.set_random_seed(seed)
 
 
@@ -45,20 +46,22 @@ def _set_environment(offline: bool, frameworks) -> None:
     if frameworks == ("pt",):
         os.environ["USE_TF"] = "0"
     os.environ["COURSE_FRAMEWORK"] = "+".join(frameworks)  # read by the exercise checks
-    if offline:
-        for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
-            os.environ[var] = "1"
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    # TensorFlow reads these when first imported: Keras 2 (tf-keras) for transformers'
-    # TF classes, and no C++ info/warning lines.
-    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # Offline mode, Keras 2 (tf-keras) for transformers' TF classes, no C++ log lines:
+    # TensorFlow and transformers read them when first imported (utils/env.py).
+    from utils import env
+
+    env.apply(offline=offline)
 
 
-def _offline_models_available() -> bool:
-    from utils import assets
+def course_path(relative: str) -> str:
+    """A file or folder of the course (``scripts/finetune_polarity.py``) found from the
+    installed course, whatever the working folder: written relative to it when nearby
+    (``../scripts/finetune_polarity.py`` from a notebook), so outputs show no machine path."""
+    from pathlib import Path
 
-    return all(assets.status().get(name) == "ok" for name in ("encoder", "sentiment"))
+    from utils.checkpoints import _short_path
+
+    return _short_path(Path(__file__).resolve().parent.parent / relative)
 
 
 def setup(framework: str | None = "pt", seed: int = 42, report: bool = True) -> None:
@@ -74,8 +77,6 @@ def setup(framework: str | None = "pt", seed: int = 42, report: bool = True) -> 
         warnings.warn("transformers or TensorFlow was imported before setup(): restart the "
                       "kernel and run the setup cell first, so offline mode, Keras 2 and the "
                       "framework choice take effect.", stacklevel=2)
-    if in_colab() and not online() and not _offline_models_available():
-        os.environ["COURSE_ONLINE"] = "1"  # Colab has the Hub; the offline models are not built
     offline = not online()
     _set_environment(offline, frameworks)
     if offline:

@@ -270,11 +270,20 @@ def build_encoder(out: Path, root: Path) -> dict:
     model.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
     tf_model = _tf_from_pt(out, "TFAutoModel")
-    return {"parameters": model.num_parameters(), "tf_parameters": int(tf_model.count_params())}
+    return {"parameters": model.num_parameters(),
+            "tf_parameters": int(tf_model.count_params()) if tf_model else None}
 
 
 def _tf_from_pt(folder: Path, class_name: str):
-    """Convert the PyTorch weights in ``folder`` once and save them TF-natively (tf_model.h5)."""
+    """Convert the PyTorch weights in ``folder`` once and save them TF-natively (tf_model.h5).
+    Where TensorFlow is not installed (a PyTorch-only GPU machine) the folder stays PyTorch-only."""
+    import importlib.util
+
+    if importlib.util.find_spec("tensorflow") is None:
+        print("  TensorFlow is not installed: no tf_model.h5 (the PyTorch weights are complete)")
+        return None
+    from utils.device import import_tensorflow_quietly
+
     import_tensorflow_quietly()
     import transformers
 
@@ -311,10 +320,14 @@ def build_sentiment(out: Path, root: Path) -> dict:
         with open(polarity / f"{split}.csv", encoding="utf-8") as f:
             splits[split] = [(row["sentence"], int(row["label"])) for row in csv.DictReader(f)]
 
+    # On a GPU (Colab) the fine-tune takes seconds; its weights then differ from a CPU build's in
+    # the last digits, so printed probabilities can differ from the committed outputs there.
+    device = "cuda" if torch.cuda.is_available() else "cpu"
     torch.manual_seed(SEED)
     tokenizer = AutoTokenizer.from_pretrained(encoder)
     model = AutoModelForSequenceClassification.from_pretrained(
         encoder, num_labels=2, id2label=LABELS, label2id={v: k for k, v in LABELS.items()})
+    model.to(device)
 
     def encode(rows):
         return [dict(tokenizer(s, truncation=True, max_length=cfg["max_length"]), labels=y)
@@ -332,7 +345,7 @@ def build_sentiment(out: Path, root: Path) -> dict:
     start = time.perf_counter()
     model.train()
     for batch_ids in _progress(batches, desc="  fine-tuning", unit="batch"):
-        loss = model(**collate([train[i] for i in batch_ids])).loss
+        loss = model(**collate([train[i] for i in batch_ids]).to(device)).loss
         loss.backward()
         optimizer.step()
         scheduler.step()
@@ -345,15 +358,15 @@ def build_sentiment(out: Path, root: Path) -> dict:
         rows, correct = encode(splits[split]), 0
         with torch.no_grad():
             for i in range(0, len(rows), 64):
-                batch = collate(rows[i:i + 64])
+                batch = collate(rows[i:i + 64]).to(device)
                 correct += (model(**batch).logits.argmax(-1) == batch["labels"]).sum().item()
         accuracy[split] = correct / len(rows)
-    model.save_pretrained(out, safe_serialization=True)
+    model.to("cpu").save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
     _tf_from_pt(out, "TFAutoModelForSequenceClassification")
     return {"test_accuracy": round(accuracy["test"], 4),
             "validation_accuracy": round(accuracy["validation"], 4),
-            "test_sentences": len(splits["test"]), "train_sentences": len(train),
+            "test_sentences": len(splits["test"]), "train_sentences": len(train), "device": device,
             "train_seconds": round(train_seconds, 1), "recipe": cfg}
 
 
@@ -415,23 +428,6 @@ BUILDERS = {
 }
 
 
-def import_tensorflow_quietly():
-    """Import TensorFlow with Keras 2 (tf-keras) and without its C++ start-up chatter."""
-    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if "tensorflow" in sys.modules:
-        return sys.modules["tensorflow"]
-    from utils.device import silence_native_stderr
-    with silence_native_stderr():
-        import tensorflow as tf
-
-        # Start the runtime now, so the log lines it prints on first use are silenced too.
-        tf.config.list_physical_devices()
-        tf.reduce_sum(tf.zeros((2, 2)))
-    tf.get_logger().setLevel("ERROR")
-    return tf
-
-
 # ---------------------------------------------------------------------------- driver
 
 def _files(folder: Path) -> dict[str, str]:
@@ -441,8 +437,9 @@ def _files(folder: Path) -> dict[str, str]:
 
 def build(names: list[str] | None = None, force: bool = False, root: Path | None = None) -> dict:
     """Build the named assets (all by default) that are missing or damaged; returns a summary."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from utils import env
+
+    env.apply()
     root = root or assets_dir()
     root.mkdir(parents=True, exist_ok=True)
     wanted = list(ASSETS) if not names else names
@@ -493,6 +490,20 @@ def build(names: list[str] | None = None, force: bool = False, root: Path | None
         _write_manifest(manifest, root)
         summary[name] = {"status": "built", "seconds": seconds, **details}
     return summary
+
+
+def register(names: list[str], note: str, root: Path | None = None) -> None:
+    """Record asset folders that were laid out by other means (unpacked from a kit) in the
+    manifest, with their checksums, so that ``verify`` accepts them."""
+    root = root or assets_dir()
+    manifest = read_manifest(root)
+    for name in names:
+        asset = ASSETS[name]
+        manifest["assets"][name] = {
+            "folder": asset.folder, "description": asset.description,
+            "source": f"{asset.source} ({note})", "license": asset.license,
+            "build_seconds": 0.0, "details": {}, "files": _files(root / asset.folder)}
+    _write_manifest(manifest, root)
 
 
 def format_summary(summary: dict, total_seconds: float) -> str:

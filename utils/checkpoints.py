@@ -1,8 +1,9 @@
 """Lessons ask for a checkpoint by its role and get something ``from_pretrained`` can load.
 
 Offline (the default, and always in the tests) a role resolves to a folder the course built
-from packages (see ``utils.assets``). With ``COURSE_ONLINE=1`` (Colab, or any machine with
-Hub access) it resolves to the matching real checkpoint on the Hugging Face Hub instead.
+from packages (see ``utils.assets``), on Colab too. With ``COURSE_ONLINE=1`` (an explicit
+opt-in, on any machine with Hub access) it resolves to a similar, bigger checkpoint on the
+Hugging Face Hub instead; the lessons' numbers and some of their text then no longer hold.
 """
 
 from __future__ import annotations

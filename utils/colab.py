@@ -1,72 +1,292 @@
-"""Colab support.
+"""Colab support. Standard library only: it runs before the course's packages are installed.
 
-``python -m utils.colab`` (run by the first cell of every notebook, on Colab only) installs the
-pinned packages Colab lacks and builds the course's small offline assets (data and the Korean
-tokenizer). Lessons then use Hub checkpoints for the models: ``setup()`` switches to them when
-the offline models are absent.
+``bootstrap()`` is called by the first cell of every notebook on Colab, after the cell has
+cloned the course (see ``FIRST_CELL``). It installs the course's Colab profile
+(``colab/requirements.txt``) on top of Colab's own packages without replacing any distribution
+the running kernel has already imported, builds the course's offline checkpoints (the same ones
+the lessons' text and committed outputs describe; the sentiment fine-tune uses the GPU when the
+runtime has one), and makes the course importable from any working folder. When a change to an
+imported package cannot be avoided it restarts the runtime itself and says so in one line. A
+second run finds everything in place and takes seconds.
 
-``python -m utils.colab badges`` writes every "Open in Colab" link (the first markdown cell of
-each solution notebook, the README's lesson table) and the clone command of every first cell
-from one setting, ``GITHUB_REPO``; ``--check`` only verifies them.
+``python -m utils.colab badges [--repo OWNER/NAME] [--branch B] [--check]`` writes every "Open
+in Colab" link (first markdown cell of each notebook, the README's lesson table) and the clone
+address in every first cell from one setting, ``GITHUB_REPO``; ``--repo`` re-points them all at
+another copy (a fork) and ``--check`` only verifies them.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
-from importlib.metadata import PackageNotFoundError, version
+import tempfile
+import time
+from importlib import metadata
 from pathlib import Path
 
 GITHUB_REPO = "hf-course-kr/transformers-pt-tf"
 BRANCH = "main"
 REPO_ROOT = Path(__file__).resolve().parent.parent
+PROFILE = REPO_ROOT / "colab" / "requirements.txt"
+NO_DEPS_MARK = "# [no-deps]"
 
-# Colab brings its own GPU build of torch and its own notebook front end; the test tools are
-# not needed there.
-KEEP_COLABS = {"torch", "jupyterlab", "ipykernel", "ipywidgets", "nbformat", "nbclient",
-               "pytest", "pytest-xdist", "nbval"}
-SMALL_ASSETS = ["data-polarity", "data-korean", "korean-tokenizer"]
+# What the course leaves as Colab has it although requirements.txt pins another version, and
+# why; tests/test_colab.py checks that every local pin is either here, in the profile, equal to
+# Colab's, or a local-only tool.
+KEEP_COLABS = {
+    "torch": "Colab's CUDA build; the lessons need no particular 2.x release",
+    "tensorflow": "2.20 runs every lesson (scripts/check_colab.py); reinstalling costs minutes",
+    "tf-keras": "matches Colab's TensorFlow 2.20",
+    "keras": "Keras 3 is not used by the lessons (tf-keras is)",
+    "numpy": "imported by Colab's kernel at start: replacing it breaks TensorFlow in that kernel",
+    "datasets": "4.0 reads the course's CSV files; 5.x would replace the imported pyarrow",
+    "accelerate": "1.14 runs lesson 11",
+    "protobuf": "Colab's TensorFlow needs its own protobuf",
+    "h5py": "reads and writes the TensorFlow weights the same way",
+    "scikit-learn": "the lessons use only logistic regression and metrics",
+    "matplotlib": "plots only",
+    "sentence-transformers": "only the encoder package asks for it; the course does not use it",
+}
+# Local tools Colab replaces with its own front end, or that only the tests use.
+LOCAL_ONLY = {"jupyterlab", "ipykernel", "ipywidgets", "nbformat", "nbclient", "pytest",
+              "pytest-xdist", "nbval", "playwright"}
+
+# The Colab branch of every notebook's first cell, written into each notebook by
+# ``python -m utils.colab badges`` (the clone address comes from GITHUB_REPO).
+FIRST_CELL = '''\
+import sys
+
+if "google.colab" in sys.modules:  # Colab: get the course, add what Colab lacks, build the checkpoints
+    import os, shutil, subprocess
+    COURSE_REPO = os.environ.get("COURSE_REPO", "{url}")
+    COURSE_DIR = os.environ.get("COURSE_DIR", "/content/course")
+    if not os.path.isdir(f"{{COURSE_DIR}}/utils"):
+        shutil.rmtree(COURSE_DIR, ignore_errors=True)  # an interrupted clone
+        clone = subprocess.run(["git", "clone", "-q", "--depth", "1", COURSE_REPO, COURSE_DIR],
+                               capture_output=True, text=True)
+        if clone.returncode:
+            raise SystemExit(f"Could not get the course from {{COURSE_REPO}}: {{clone.stderr.strip()}}\\n"
+                             "To use another copy (a fork, a folder in Drive), run "
+                             "%env COURSE_REPO=<its URL or path> and then this cell again.")
+    sys.path.insert(0, COURSE_DIR)
+    from utils.colab import bootstrap
+    bootstrap(COURSE_REPO, COURSE_DIR)
+'''
+_COLAB_BRANCH = re.compile(r'import sys\n\nif "google\.colab" in sys\.modules:.*?\n(?=from utils import)',
+                           re.S)
+
+
+class ColabSetupError(RuntimeError):
+    """A step of the Colab set-up failed; IPython shows only this message, no traceback."""
+
+    def _render_traceback_(self):  # IPython's hook for how an exception is shown
+        return [f"Course set-up stopped: {self}"]
+
+
+# ---------------------------------------------------------------------------- the profile
+
+def read_profile(path: Path = PROFILE) -> list[tuple[str, str, bool]]:
+    """``(name, version, no_deps)`` for each pin of the Colab profile, in file order."""
+    pins, no_deps = [], False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith(NO_DEPS_MARK):
+            no_deps = True
+        match = re.match(r"^([A-Za-z0-9_.\-]+)==(\S+)", line.strip())
+        if match:
+            pins.append((match.group(1), match.group(2), no_deps))
+    return pins
 
 
 def requirements(path: Path = REPO_ROOT / "requirements.txt") -> dict[str, str]:
+    """The local pins, ``{name: version}``."""
     pins = {}
-    for line in path.read_text().splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         match = re.match(r"^([A-Za-z0-9_.\-]+)==(\S+)", line.strip())
         if match:
             pins[match.group(1)] = match.group(2)
     return pins
 
 
-def missing(pins: dict[str, str], installed=version) -> list[str]:
-    """``name==version`` for each pin that is absent or at another version."""
-    wanted = []
-    for name, pinned in pins.items():
-        if name.lower() in KEEP_COLABS:
-            continue
-        try:
-            have = installed(name)
-        except PackageNotFoundError:
-            have = None
-        if have is None or have.split("+")[0] != pinned:
-            wanted.append(f"{name}=={pinned}")
-    return wanted
+def normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
+
+def installed_version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def install_plan(profile=None) -> list[tuple[str, bool]]:
+    """``("name==version", no_deps)`` for each profile pin that is absent or at another version."""
+    installed, plan = installed_version, []
+    for name, version, no_deps in (read_profile() if profile is None else profile):
+        have = installed(name)
+        if have is None or have.split("+")[0] != version:
+            plan.append((f"{name}=={version}", no_deps))
+    return plan
+
+
+def imported_distributions(modules=None) -> dict[str, str]:
+    """``{distribution: version}`` of every installed distribution that provides a module the
+    running interpreter has already imported (numpy, pandas, pyarrow, ... on Colab)."""
+    modules = sys.modules if modules is None else modules
+    tops = {name.split(".")[0] for name in list(modules)}
+    found = {}
+    for top, dists in metadata.packages_distributions().items():
+        if top in tops:
+            for dist in dists:
+                version = installed_version(dist)
+                if version:
+                    found[normalize(dist)] = version
+    return found
+
+
+# ---------------------------------------------------------------------------- the steps
+
+def _pip(args: list[str]) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", *args]
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
+def install(plan, imported: dict[str, str]) -> list[str]:
+    """Install ``plan`` holding every imported distribution at its version. Returns the imported
+    distributions that had to change anyway (then the runtime must restart)."""
+    pip = _pip
+    with_deps = [req for req, no_deps in plan if not no_deps]
+    without = [req for req, no_deps in plan if no_deps]
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+        f.write("".join(f"{name}=={version}\n" for name, version in sorted(imported.items())))
+        constraints = f.name
+    try:
+        if with_deps:
+            proc = pip(["-c", constraints, *with_deps])
+            if proc.returncode != 0:
+                # Holding the imported versions made the install impossible: install anyway,
+                # then restart the runtime so the new versions are the ones imported.
+                print("Installing needs newer versions of packages this runtime has already "
+                      "loaded; the runtime will restart afterwards.", flush=True)
+                proc = pip(with_deps)
+            if proc.returncode != 0:
+                raise ColabSetupError(
+                    f"pip could not install {' '.join(with_deps)}:\n{proc.stderr.strip()[-1500:]}"
+                    "\nCheck the runtime's internet connection and run this cell again.")
+        if without:
+            proc = pip(["--no-deps", *without])
+            if proc.returncode != 0:
+                raise ColabSetupError(
+                    f"pip could not install {' '.join(without)}:\n{proc.stderr.strip()[-1500:]}"
+                    "\nCheck the runtime's internet connection and run this cell again.")
+    finally:
+        os.unlink(constraints)
+    changed = []
+    for name, version in imported.items():
+        if installed_version(name) != version:
+            changed.append(name)
+    return sorted(changed)
+
+
+def gpu_line() -> str:
+    """One line on the runtime's GPU, from nvidia-smi (no framework is imported for it)."""
+    smi = shutil.which("nvidia-smi")
+    if smi:
+        proc = subprocess.run([smi, "--query-gpu=name,memory.total", "--format=csv,noheader"],
+                              capture_output=True, text=True)
+        if proc.returncode == 0 and proc.stdout.strip():
+            return f"GPU: {proc.stdout.strip().splitlines()[0]} (the sentiment fine-tune uses it)"
+    return ("No GPU in this runtime: everything runs on the CPU, as on a laptop "
+            "(Runtime → Change runtime type adds one).")
+
+
+def origin_line(course: Path, repo: str | None) -> str | None:
+    """A line when ``course`` is a clone of another copy than ``repo`` (e.g. a notebook opened
+    from a fork while /content/course holds the original)."""
+    if not repo or not (course / ".git").exists():
+        return None
+    proc = subprocess.run(["git", "-C", str(course), "remote", "get-url", "origin"],
+                          capture_output=True, text=True)
+    have = proc.stdout.strip()
+    if proc.returncode != 0 or have.rstrip("/").removesuffix(".git") == repo.rstrip("/").removesuffix(".git"):
+        return None
+    return (f"Note: {course} holds the course from {have}, not from {repo}; using it. "
+            f"To switch, delete {course} (!rm -rf {course}) and run this cell again.")
+
+
+def build_assets(course: Path) -> None:
+    """``python -m utils.assets build`` in a child process, its output (progress bars
+    included) shown in the notebook as it comes."""
+    proc = subprocess.Popen([sys.executable, "-m", "utils.assets", "build"], cwd=course,
+               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    for chunk in iter(lambda: proc.stdout.read1(4096), b""):
+        sys.stdout.write(chunk.decode("utf-8", "replace"))
+        sys.stdout.flush()
+    if proc.wait() != 0:
+        raise ColabSetupError(
+            "building the course's checkpoints failed (its message is above). Run this cell "
+            "again to finish: what was built is kept, a half-built checkpoint never is.")
+
+
+def restart_runtime() -> None:
+    """Colab restarts a kernel that dies; the learner then runs the first cell again."""
+    sys.stdout.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def bootstrap(repo: str | None = None, course_dir: str | None = None) -> None:
+    """Everything the first cell needs on Colab, idempotent (see the module docstring)."""
+    start = time.perf_counter()
+    course = Path(course_dir or REPO_ROOT).resolve()
+    note = origin_line(course, repo)
+    if note:
+        print(note)
+    print(gpu_line())
+    plan = install_plan()
+    changed = []
+    if plan:
+        print(f"Installing {len(plan)} packages the course needs on top of Colab's: "
+              f"{', '.join(req for req, _ in plan)} …", flush=True)
+        changed = install(plan, imported_distributions())
+    installed_at = time.perf_counter()
+    # Children (the asset build, lesson 11's training scripts) import the course from here.
+    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if str(course) not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([str(course), *filter(None, paths)])
+    if changed:
+        print(f"Restarting the runtime to load the new {', '.join(changed)}: when it "
+              f"reconnects, run this cell again.", flush=True)
+        restart_runtime()
+        return
+    build_assets(course)
+    os.chdir(course / "notebooks")  # relative paths then read as in the committed outputs
+    total = time.perf_counter() - start
+    print(f"Course ready in {total:.0f} s (packages {installed_at - start:.0f} s, checkpoints "
+          f"{total - (installed_at - start):.0f} s); working folder {course / 'notebooks'}")
+
+
+# ---------------------------------------------------------------------------- badges
 
 COLAB_URL = "https://colab.research.google.com/github/{repo}/blob/{branch}/{path}"
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
-CLONE = re.compile(r"git clone -q --depth 1 https://github\.com/\S+ /content/course")
 
 
-def badge(path: str) -> str:
+def repo_url(repo: str = None) -> str:
+    return f"https://github.com/{repo or GITHUB_REPO}"
+
+
+def badge(path: str, repo: str = None, branch: str = None) -> str:
     """Markdown for an "Open in Colab" badge of the notebook at ``path`` (repo-relative)."""
-    url = COLAB_URL.format(repo=GITHUB_REPO, branch=BRANCH, path=path)
+    url = COLAB_URL.format(repo=repo or GITHUB_REPO, branch=branch or BRANCH, path=path)
     return f"[![Open In Colab]({BADGE_IMAGE})]({url})"
 
 
-def clone_command() -> str:
-    return f"git clone -q --depth 1 https://github.com/{GITHUB_REPO} /content/course"
+def first_cell_branch(repo: str = None) -> str:
+    return FIRST_CELL.format(url=repo_url(repo))
 
 
 def badge_target(markdown: str) -> str | None:
@@ -76,16 +296,16 @@ def badge_target(markdown: str) -> str | None:
     return match.group(3) if match else None
 
 
-def _sync_notebook(path: Path) -> bool:
-    """Put the badge under the title of the first markdown cell and the clone command in the
-    first code cell; returns True when the file changed (outputs are left as they are)."""
+def _sync_notebook(path: Path, repo: str = None, branch: str = None) -> bool:
+    """Put the badge under the title of the first markdown cell and the Colab branch at the top
+    of the first code cell; returns True when the file changed (outputs are left as they are)."""
     import nbformat
 
     nb = nbformat.read(str(path), as_version=4)
     rel = f"{path.parent.name}/{path.name}"
     changed = False
     first_md = next(c for c in nb.cells if c.cell_type == "markdown")
-    wanted = badge(rel)
+    wanted = badge(rel, repo, branch)
     if BADGE.search(first_md.source):
         new = BADGE.sub(lambda m: wanted, first_md.source)
     else:
@@ -94,7 +314,10 @@ def _sync_notebook(path: Path) -> bool:
     if new != first_md.source:
         first_md.source, changed = new, True
     first_code = next(c for c in nb.cells if c.cell_type == "code")
-    new = CLONE.sub(clone_command(), first_code.source)
+    branch_code = first_cell_branch(repo)
+    new = _COLAB_BRANCH.sub(lambda m: branch_code, first_code.source, count=1)
+    if new == first_code.source and branch_code not in new:
+        raise ValueError(f"{rel}: the first code cell has no Colab branch to update")
     if new != first_code.source:
         first_code.source, changed = new, True
     if changed:
@@ -102,15 +325,16 @@ def _sync_notebook(path: Path) -> bool:
     return changed
 
 
-def _sync_readme(path: Path) -> bool:
-    """Rewrite the badge of each README table row that links a solution notebook."""
+def _sync_readme(path: Path, repo: str = None, branch: str = None) -> bool:
+    """Rewrite the badge of each README table row from the notebook that row links."""
     text = path.read_text(encoding="utf-8")
 
     def row(line: str) -> str:
-        link = re.search(r"\]\((solutions/[^)]+\.ipynb)\)", line)
-        if not line.startswith("|") or not link:
+        if not line.startswith("|"):
             return line
-        return BADGE.sub(lambda m: badge(link.group(1)), line)
+        targets = iter(re.findall(r"colab\.research\.google\.com/github/[^/]+/[^/]+/blob/[^/]+/"
+                                  r"(\S+?)\)", line))
+        return BADGE.sub(lambda m: badge(next(targets), repo, branch), line)
 
     new = "\n".join(row(line) for line in text.split("\n"))
     if new != text:
@@ -118,50 +342,57 @@ def _sync_readme(path: Path) -> bool:
     return new != text
 
 
-def sync_badges(check: bool = False, root: Path = REPO_ROOT) -> list[str]:
-    """Bring every badge and clone command in line with GITHUB_REPO; returns what changed
-    (with ``check``, what would change, leaving files alone)."""
-    import shutil
-    import tempfile
-
+def sync_badges(check: bool = False, root: Path = REPO_ROOT, repo: str = None,
+                branch: str = None) -> list[str]:
+    """Bring every badge and clone address in line with GITHUB_REPO (or ``repo``); returns
+    what changed (with ``check``, what would change, leaving files alone)."""
     changed = []
     targets = [*sorted((root / "solutions").glob("*.ipynb")), root / "README.md"]
     for target in targets:
+        sync = _sync_readme if target.suffix == ".md" else _sync_notebook
         if check:
             with tempfile.TemporaryDirectory() as tmp:
                 copy = Path(tmp) / target.parent.name / target.name
                 copy.parent.mkdir()
                 shutil.copy(target, copy)
-                differs = (_sync_readme if target.suffix == ".md" else _sync_notebook)(copy)
+                differs = sync(copy, repo, branch)
         else:
-            differs = (_sync_readme if target.suffix == ".md" else _sync_notebook)(target)
+            differs = sync(target, repo, branch)
         if differs:
             changed.append(str(target.relative_to(root)))
     return changed
 
 
+def set_repo(repo: str, root: Path = REPO_ROOT) -> None:
+    """Make ``repo`` (OWNER/NAME) the one setting in this file."""
+    if not re.fullmatch(r"[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+", repo):
+        raise ValueError(f"--repo wants OWNER/NAME as on GitHub, not {repo!r}")
+    source = root / "utils" / "colab.py"
+    text = source.read_text(encoding="utf-8")
+    source.write_text(re.sub(r'^GITHUB_REPO = ".*"$', f'GITHUB_REPO = "{repo}"', text,
+                             count=1, flags=re.M), encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["badges"]:
-        check = "--check" in argv[1:]
-        changed = sync_badges(check=check)
-        for name in changed:
-            print(f"{'out of date' if check else 'updated'}: {name}")
-        if not check and changed:
-            print("Regenerate the student copies: python -m utils.generate")
-        return 1 if check and changed else 0
-    return install()
+    import argparse
 
-
-def install() -> int:
-    wanted = missing(requirements())
-    if wanted:
-        print(f"Installing {len(wanted)} pinned packages Colab lacks …", flush=True)
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", *wanted], check=True)
-    subprocess.run([sys.executable, "-m", "utils.assets", "build", "--only", *SMALL_ASSETS],
-                   check=True, cwd=REPO_ROOT)
-    print("Colab is ready. Model checkpoints come from the Hugging Face Hub.")
-    return 0
+    parser = argparse.ArgumentParser(prog="python -m utils.colab", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    badges = sub.add_parser("badges", help="write (or --check) every Colab link and clone address")
+    badges.add_argument("--check", action="store_true", help="only verify; exit 1 if out of date")
+    badges.add_argument("--repo", help="OWNER/NAME of your copy on GitHub (saved in utils/colab.py)")
+    args = parser.parse_args(argv)
+    if args.repo:
+        try:
+            set_repo(args.repo)
+        except ValueError as err:
+            parser.error(str(err))
+    changed = sync_badges(check=args.check, repo=args.repo)
+    for name in changed:
+        print(f"{'out of date' if args.check else 'updated'}: {name}")
+    if not args.check and changed:
+        print("Regenerate the student copies: python -m utils.generate")
+    return 1 if args.check and changed else 0
 
 
 if __name__ == "__main__":

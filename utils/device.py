@@ -70,7 +70,6 @@ def tf_info(tf=None) -> DeviceInfo:
     """TensorFlow GPUs with memory growth switched on, so TF does not take all GPU memory
     from PyTorch in the same kernel. ``tf`` may be a stand-in."""
     if tf is None:
-        from utils.assets import import_tensorflow_quietly
         tf = import_tensorflow_quietly()
     info = DeviceInfo("tf", tf.__version__, "cpu")
     gpus = tf.config.list_physical_devices("GPU")
@@ -156,3 +155,20 @@ def silence_native_stderr(keep=lambda line: False):
             for line in sink.read().decode("utf-8", "replace").splitlines():
                 if keep(line):
                     print(line, file=sys.stderr)
+
+
+def import_tensorflow_quietly():
+    """Import TensorFlow with Keras 2 (tf-keras) and without its C++ start-up chatter."""
+    from utils import env
+
+    env.apply(offline=False)  # Keras 2 and quiet start-up; offline mode is setup()'s choice
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    with silence_native_stderr():
+        import tensorflow as tf
+
+        # Start the runtime now, so the log lines it prints on first use are silenced too.
+        tf.config.list_physical_devices()
+        tf.reduce_sum(tf.zeros((2, 2)))
+    tf.get_logger().setLevel("ERROR")
+    return tf

@@ -153,7 +153,7 @@ def _check_pt(answer):
 
 
 def _check_tf(answer):
-    from utils.assets import import_tensorflow_quietly
+    from utils.device import import_tensorflow_quietly
 
     tf = import_tensorflow_quietly()
     from transformers import BertConfig, TFBertForSequenceClassification

@@ -1,0 +1,44 @@
+"""scripts/check_gpu.py, the GPU check, runs the same way on the CPU: a quick fine-tune and one
+PyTorch lesson run twice, its numbers compared. The course's own assets are left alone."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from utils import assets
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_gpu_check_runs_on_the_cpu(tmp_path):
+    manifest = (assets.assets_dir() / assets.MANIFEST).read_bytes()
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "check_gpu.py"), "--device", "cpu",
+         "--notebooks", "02_pipeline_pt", "--finetune-steps", "4", "--workdir", str(tmp_path)],
+        capture_output=True, text=True, timeout=900)
+    out = proc.stdout
+    assert proc.returncode == 0, out + proc.stderr[-3000:]
+    assert "device: cpu · transformers 4.50.3" in out
+    assert "PyTorch" in out and "TensorFlow" in out
+    assert "ok   sentiment fine-tune on the CPU" in out
+    line = next(l for l in out.splitlines() if "02_pipeline_pt" in l)
+    assert line.startswith("ok   02_pipeline_pt") and "largest difference 0.00e+00" in line
+    assert "all checks passed" in out
+    assert (assets.assets_dir() / assets.MANIFEST).read_bytes() == manifest
+    assert (tmp_path / "assets" / "sentiment" / "model.safetensors").exists()
+
+
+def test_gpu_check_compares_numbers():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import check_gpu
+
+    ran = {"seconds": 1, "cells": [{"out": "accuracy 0.7175\n took 3.2 s", "error": None}]}
+    close = {"seconds": 1, "cells": [{"out": "accuracy 0.7180\n took 9.9 s", "error": None}]}
+    far = {"seconds": 1, "cells": [{"out": "accuracy 0.6000\n took 1.0 s", "error": None}]}
+    broke = {"seconds": 1, "cells": [{"out": "", "error": "RuntimeError: CUDA out of memory"}]}
+    assert check_gpu.compare("06_trainer_pt", ran, close)[0]  # timings are not compared
+    assert check_gpu.compare("02_pipeline_pt", ran, close)[0]  # 5e-4 ≤ 1e-3
+    ok, detail = check_gpu.compare("06_trainer_pt", ran, far)
+    assert not ok and "1.18e-01" in detail
+    ok, detail = check_gpu.compare("02_pipeline_pt", ran, broke)
+    assert not ok and "CUDA out of memory" in detail
