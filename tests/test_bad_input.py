@@ -1,6 +1,7 @@
 """A catalogue of bad inputs. Each is answered with a clear error that says what to do, and
 nothing is lost or half-written."""
 
+import errno
 import json
 import shutil
 
@@ -109,6 +110,24 @@ def test_interrupted_rebuild_keeps_the_old_checkpoint(small_root, monkeypatch):
     after = {p.name: p.read_bytes() for p in (small_root / "korean-tokenizer").iterdir()}
     assert after == files_before
     assert assets.verify("korean-tokenizer", small_root).is_dir()
+
+
+@case
+def test_disk_full_during_a_build_says_so(small_root, monkeypatch, capsys):
+    def full(out, root):
+        (out / "vocab.txt").write_text("[PAD]\n")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setitem(assets.BUILDERS, "korean-tokenizer", full)
+    with pytest.raises(AssetError, match=r"disk is full while building korean-tokenizer .* MiB "
+                                         r"free.*nothing half-built was kept.*--only "
+                                         r"korean-tokenizer --force"):
+        assets.build(["korean-tokenizer"], root=small_root)
+    assert not (small_root / "korean-tokenizer").exists()
+    assert not [p for p in small_root.rglob(".korean-tokenizer-*")], "temporary folder left"
+    monkeypatch.setenv("COURSE_ASSETS_DIR", str(small_root))
+    assert assets.main(["build", "--only", "korean-tokenizer"]) == 1
+    assert "error: The disk is full" in capsys.readouterr().err
 
 
 @case

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import errno
 import hashlib
 import io
 import json
@@ -479,6 +480,14 @@ def build(names: list[str] | None = None, force: bool = False, root: Path | None
             if target.exists():
                 shutil.rmtree(target)
             os.replace(tmp, target)
+        except OSError as err:
+            if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            free = shutil.disk_usage(target.parent).free
+            raise AssetError(
+                f"The disk is full while building {name} ({free / 2**20:,.0f} MiB free in "
+                f"{target.parent}); nothing half-built was kept. Free some space (the assets "
+                f"take about 500 MiB in all) and run: {fix_command(name)}") from None
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
