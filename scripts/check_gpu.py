@@ -87,7 +87,7 @@ def mib(n: float) -> str:
 
 # ---------------------------------------------------------------------------- the kit
 
-def prepare(kit: Path) -> int:
+def prepare(kit: Path, python_version: str = "3.12") -> int:
     """Write the kit (run where the package index and the course's assets are)."""
     from utils import assets
 
@@ -99,7 +99,7 @@ def prepare(kit: Path) -> int:
     (kit / "wheels").mkdir(parents=True)
     tags = [f"manylinux_2_{m}_x86_64" for m in range(39, 16, -1)] + ["manylinux2014_x86_64"]
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q",
-           "--disable-pip-version-check", "--python-version", "3.12", "--implementation", "cp",
+           "--disable-pip-version-check", "--python-version", python_version, "--implementation", "cp",
            "-d", str(kit / "wheels"), *[a for t in tags for a in ("--platform", t)], *WHEELS]
     subprocess.run(cmd, check=True)
     import torch
@@ -197,6 +197,7 @@ for where in dict.fromkeys(["cpu", device]):  # the device's checkpoint last: th
 torch.cuda.is_available = has_gpu
 print(json.dumps(results))
 '''
+    env = {k: v for k, v in env.items() if k != "USE_TF"}  # the build also writes tf_model.h5
     proc = subprocess.run([sys.executable, "-c", code, device, str(steps or 0)], env=env,
                           capture_output=True, text=True)
     lines = proc.stdout.strip().splitlines()
@@ -260,6 +261,8 @@ def compare(name: str, reference: dict, target: dict) -> tuple[bool, str]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--prepare", type=Path, metavar="KIT", help="write the kit and stop")
+    parser.add_argument("--python-version", default="3.12",
+                        help="with --prepare: the GPU machine's Python (default 3.12)")
     parser.add_argument("--kit", type=Path, help="use a kit made with --prepare")
     parser.add_argument("--device", choices=["cuda", "cpu"], default=None,
                         help="default: cuda when PyTorch sees a GPU, else cpu")
@@ -270,7 +273,7 @@ def main(argv=None) -> int:
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args(argv)
     if args.prepare:
-        return prepare(args.prepare)
+        return prepare(args.prepare, args.python_version)
     start = time.perf_counter()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="course-gpu-"))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
