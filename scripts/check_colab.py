@@ -86,8 +86,7 @@ def build_venv(venv: Path) -> float:
 def kernel_spec(venv: Path, home: Path, course_dir: Path, jupyter_path: Path) -> str:
     """A kernel spec for the Colab-shaped kernel, with the stand-in google.colab package."""
     stub = home / "colab-stub" / "google" / "colab"
-    stub.mkdir(parents=True, exist_ok=True)
-    (stub.parent / "__init__.py").write_text("")
+    stub.mkdir(parents=True, exist_ok=True)  # `google` stays a namespace package (protobuf)
     (stub / "__init__.py").write_text('"""Stand-in for Colab\'s google.colab package."""\n')
     spec = jupyter_path / "kernels" / "colab-shaped"
     spec.mkdir(parents=True, exist_ok=True)
