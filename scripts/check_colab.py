@@ -101,13 +101,14 @@ def kernel_spec(venv: Path, home: Path, course_dir: Path, jupyter_path: Path) ->
 
 
 def cell_text(outputs) -> str:
+    """What a cell printed and returned (stdout and text/plain), as one string."""
     parts = []
     for out in outputs:
         if out.get("output_type") == "stream" and out.get("name") == "stdout":
             parts.append(out.get("text", ""))
         elif out.get("output_type") in ("execute_result", "display_data"):
             parts.append(out.get("data", {}).get("text/plain", ""))
-    return "".join(parts)
+    return "".join("".join(p) if isinstance(p, list) else p for p in parts)
 
 
 def numbers(text: str) -> list[float]:
@@ -170,6 +171,8 @@ def check_notebook(name: str, kernel_name: str, cwd: Path) -> dict:
         seconds += more
     result["first_cell_seconds"] = seconds
     result["first_cell_output"] = cell_text(outputs)
+    print(f"  first cell: {seconds:.0f} s" + (f", restarted {result['restarts']}×" if
+                                             result["restarts"] else ""), flush=True)
     if died or errors(outputs):
         result["problems"].append(f"first cell: {errors(outputs) or 'the kernel died'}")
         kernel.stop()
@@ -220,7 +223,13 @@ def main(argv=None) -> int:
     try:
         for name in filter(None, args.notebooks.split(",")):
             print(f"running {name} in a Colab-shaped kernel …", flush=True)
-            results.append(check_notebook(name, kernel_name, content))
+            try:
+                results.append(check_notebook(name, kernel_name, content))
+            except Exception as err:  # report it and go on with the next notebook
+                results.append({"name": name, "restarts": 0, "problems": [
+                    f"the check itself failed: {type(err).__name__}: {err}"],
+                    "first_cell_seconds": float("nan"), "first_cell_output": "",
+                    "compared": 0, "outside": 0})
     finally:
         if not args.keep:
             shutil.rmtree(content, ignore_errors=True)
