@@ -66,11 +66,23 @@ def snapshot_versions() -> dict[str, str]:
 
 
 def build_venv(venv: Path) -> float:
-    """The Colab-shaped environment; returns seconds spent (0 when it already exists)."""
+    """The Colab-shaped environment; returns seconds spent. An environment left by an earlier
+    run (with the course's profile installed into it) is put back to Colab's versions first."""
     marker = venv / ".colab-snapshot"
-    if marker.exists() and marker.read_text() == SNAPSHOT.read_text():
-        return 0.0
+    python = str(venv / "bin" / "python")
     start = time.perf_counter()
+    if marker.exists() and marker.read_text() == SNAPSHOT.read_text():
+        sys.path.insert(0, str(ROOT))
+        from utils import colab
+
+        versions = snapshot_versions()
+        added = [n for n, _, _ in colab.read_profile() if colab.normalize(n) not in versions]
+        subprocess.run([python, "-m", "pip", "uninstall", "-q", "-y", *added],
+                       capture_output=True)
+        pins = [versions[re.sub(r"[-_.]+", "-", name).lower()] for name in FROM_SNAPSHOT]
+        subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                        *pins], check=True, capture_output=True)
+        return time.perf_counter() - start
     shutil.rmtree(venv, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     versions = snapshot_versions()
@@ -235,7 +247,8 @@ def main(argv=None) -> int:
             shutil.rmtree(content, ignore_errors=True)
     print()
     if venv_seconds:
-        print(f"Colab-shaped environment built in {venv_seconds:.0f} s (not part of Colab's time)")
+        print(f"Colab-shaped environment built or reset in {venv_seconds:.0f} s (not part of "
+              f"Colab's time)")
     failed = 0
     for r in results:
         ok = not r["problems"] and r["outside"] == 0
