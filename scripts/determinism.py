@@ -29,7 +29,7 @@ def pytest_command(paths: list[str], workers: int, junit: Path) -> list[str]:
     command = [sys.executable, "-m", "pytest", "-q", "--nbval", "--nbval-sanitize-with",
                "tests/sanitize.cfg", f"--junitxml={junit}", *paths]
     if workers > 1:
-        command[3:3] = ["-n", str(workers), "--dist", "loadfile"]
+        command[3:3] = ["-n", str(workers), "--dist", "loadgroup"]  # as make test
     return command
 
 
