@@ -6,11 +6,21 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8888
 STAMP  := $(VENV)/.course-installed
+# When this `make` started; `make setup` ends with where the time to a ready course went.
+SETUP_START := $(shell date +%s)
+INSTALL_TIME := $(VENV)/.install-time
 PIP    := $(PY) -m pip --disable-pip-version-check --no-input
 
 .PHONY: setup lab test assets student solutions bench determinism
 
 setup: $(STAMP) assets
+	@now=$$(date +%s); total=$$((now - $(SETUP_START))); \
+	read started install < $(INSTALL_TIME) 2>/dev/null || started=none; \
+	if [ "$$started" = "$(SETUP_START)" ]; then \
+	  echo "Ready in $$total s: installing the packages $$install s, the assets $$((total - install)) s (per asset above)"; \
+	else \
+	  echo "Ready in $$total s: packages already installed, assets checked or built in $$total s"; \
+	fi
 
 # Reinstall only when requirements.txt or pyproject.toml changes.
 $(STAMP): requirements.txt pyproject.toml
@@ -21,6 +31,7 @@ $(STAMP): requirements.txt pyproject.toml
 	@$(PIP) check
 	@$(PY) -c "import transformers, torch, tensorflow, utils" 2>/dev/null || \
 		{ echo "error: the install did not complete; see the messages above"; exit 1; }
+	@echo "$(SETUP_START) $$(( $$(date +%s) - $(SETUP_START) ))" > $(INSTALL_TIME)
 	@touch $(STAMP)
 
 # Build (or verify) the offline checkpoints and data; idempotent.

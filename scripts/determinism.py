@@ -1,4 +1,5 @@
-"""Run the output-comparing notebook tests several times and report every cell that failed in any run.
+"""Run the output-comparing notebook tests several times and report every cell that failed in any
+run.
 
     python scripts/determinism.py [--runs 3] [--workers 2] [PATH ...]
 
@@ -54,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("paths", nargs="*", default=["solutions"])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=OUT, help="folder for the report and the XML files")
+    parser.add_argument("--out", type=Path, default=OUT,
+                        help="folder for the report and the XML files")
     args = parser.parse_args(argv)
     out = args.out
     if args.runs < 1:

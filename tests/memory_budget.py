@@ -11,7 +11,8 @@ notebook's peak so far as the JUnit property ``memory_peak_mib``.
     pytest ... --notebook-memory-budget 0      # no sampling, no budget
 
 The sum of RSS counts pages shared between processes once per process, so it errs on the high
-side; a short spike between two samples (every 0.25 s) can be missed.
+side; a short spike between two samples (every 0.25 s), or a child process that lives less
+than a second, can be missed.
 """
 
 from __future__ import annotations
@@ -27,13 +28,22 @@ INTERVAL_S = 0.25
 MIB = 2**20
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of process ``pid`` plus all its descendants (0 if it has gone)."""
+def process_tree(pid: int, include_root: bool = True) -> list[psutil.Process]:
+    """Process ``pid`` and all its descendants (none if it has gone); with
+    ``include_root=False``, its descendants only."""
     try:
         root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
+        return ([root] if include_root else []) + root.children(recursive=True)
     except psutil.Error:
-        return 0
+        return []
+
+
+def tree_rss(pid: int, include_root: bool = True) -> int:
+    """Resident bytes of process ``pid`` plus all its descendants (0 if it has gone)."""
+    return total_rss(process_tree(pid, include_root))
+
+
+def total_rss(processes: list[psutil.Process]) -> int:
     total = 0
     for process in processes:
         try:
@@ -44,17 +54,23 @@ def tree_rss(pid: int) -> int:
 
 
 class TreePeak:
-    """Samples ``tree_rss`` of one process in a background thread and keeps the peak.
+    """Samples the summed RSS of one process's tree in a background thread and keeps the peak.
 
     ``watch(pid)`` starts over on another process (``None``: pause); ``cpu_seconds`` is the
-    CPU time the sampling thread itself has used, i.e. its overhead."""
+    CPU time the sampling thread itself has used, i.e. its overhead. Reading the RSS of known
+    processes is cheap; finding the descendants means reading every process's status, so the
+    list is refreshed every ``RESCAN_EVERY`` samples (1 s) and on every explicit ``sample()``."""
 
-    def __init__(self, interval: float = INTERVAL_S):
+    RESCAN_EVERY = 4
+
+    def __init__(self, interval: float = INTERVAL_S, include_root: bool = True):
         self.interval = interval
+        self.include_root = include_root
         self.pid: int | None = None
         self.peak = 0
         self.samples = 0
         self.cpu_seconds = 0.0
+        self._processes: list[psutil.Process] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -68,11 +84,13 @@ class TreePeak:
         if pid is not None:
             self.sample()
 
-    def sample(self) -> int:
+    def sample(self, rescan: bool = True) -> int:
         pid = self.pid
         if pid is None:
             return self.peak
-        rss = tree_rss(pid)
+        if rescan or self.samples % self.RESCAN_EVERY == 0:
+            self._processes = process_tree(pid, self.include_root)
+        rss = total_rss(self._processes)
         with self._lock:
             if self.pid == pid:
                 self.peak = max(self.peak, rss)
@@ -82,7 +100,7 @@ class TreePeak:
     def _run(self) -> None:
         start = time.thread_time()
         while not self._stop.wait(self.interval):
-            self.sample()
+            self.sample(rescan=False)
             self.cpu_seconds = time.thread_time() - start
 
     def stop(self) -> None:

@@ -11,6 +11,7 @@ from utils.assets import AssetError
 from utils.checkpoints import UnknownRoleError
 from utils.checks import ExerciseFailed, check
 
+
 @pytest.mark.parametrize("role", ["", "bert", "Encoder", None])
 def test_unknown_checkpoint_role(role):
     with pytest.raises(UnknownRoleError, match="Known roles: encoder, sentiment, korean-tokenizer"):
@@ -76,7 +77,8 @@ def test_interrupted_build_leaves_nothing_half_written(small_root, monkeypatch):
     with pytest.raises(AssetError, match="'korean-tokenizer' is missing"):
         assets.verify("korean-tokenizer", small_root)
     monkeypatch.undo()
-    assert assets.build(["korean-tokenizer"], root=small_root)["korean-tokenizer"]["status"] == "built"
+    built = assets.build(["korean-tokenizer"], root=small_root)
+    assert built["korean-tokenizer"]["status"] == "built"
     assert assets.verify("korean-tokenizer", small_root).is_dir()
 
 

@@ -14,7 +14,8 @@ from IPython.core.inputtransformer2 import TransformerManager
 from utils import colab
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "solutions").glob("*.ipynb")) + sorted((ROOT / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "solutions").glob("*.ipynb")) + sorted(
+    (ROOT / "notebooks").glob("*.ipynb"))
 
 
 def cells(path):
