@@ -10,6 +10,12 @@ STAMP  := $(VENV)/.course-installed
 SETUP_START := $(shell date +%s)
 INSTALL_TIME := $(VENV)/.install-time
 PIP    := $(PY) -m pip --disable-pip-version-check --no-input
+# uv installs the pins several times faster than pip (README, Performance); it is installed
+# into the environment from the package index first. INSTALLER=pip uses plain pip, which is
+# also the fallback when uv cannot be installed or fails.
+INSTALLER  ?= uv
+UV_VERSION := 0.13.9
+UV         := $(VENV)/bin/uv
 
 .PHONY: setup lab test assets student solutions bench determinism
 
@@ -26,7 +32,17 @@ setup: $(STAMP) assets
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "Installing the pinned packages into $(VENV) (first time: a few minutes, about 4 GB) ..."
-	@$(PIP) install -q -r requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
+	@if [ "$(INSTALLER)" = uv ]; then \
+	  $(PIP) install -q "uv==$(UV_VERSION)" >/dev/null 2>&1 || echo "uv is not available; using pip"; \
+	fi
+	@if [ "$(INSTALLER)" = uv ] && [ -x $(UV) ]; then \
+	  $(UV) pip install --quiet --python $(PY) -r requirements.txt \
+	    $$(for link in $${PIP_FIND_LINKS:-}; do printf -- '--find-links %s ' "$$link"; done) \
+	  || { echo "uv failed; installing with pip"; \
+	       $(PIP) install -q -r requirements.txt 2>&1 | grep -v "^WARNING: Location" || true; }; \
+	else \
+	  $(PIP) install -q -r requirements.txt 2>&1 | grep -v "^WARNING: Location" || true; \
+	fi
 	@$(PIP) install -q --no-deps --no-build-isolation -e . 2>&1 | grep -v "^WARNING: Location" || true
 	@$(PIP) check
 	@$(PY) -c "import transformers, torch, tensorflow, utils" 2>/dev/null || \
