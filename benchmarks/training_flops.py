@@ -157,7 +157,7 @@ def main():
     if args.profile:
         print("\nOne training step under torch.profiler (self CPU time by operator group):\n")
         print(common.table(["operators", "self CPU time", "share"], profile_step(step)))
-        print("\nPer phase, mean of the steps, and what a fused optimizer recovers:\n")
+        print("\nPer phase, median of the steps, and what a fused optimizer recovers:\n")
         batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": labels}
         print(common.table(["optimizer", "forward", "backward", "optimizer step", "step",
                             "speed-up"], compare_optimizers(path, batch, args.steps)))
