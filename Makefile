@@ -6,21 +6,48 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8888
 STAMP  := $(VENV)/.course-installed
+# When this `make` started; `make setup` ends with where the time to a ready course went.
+SETUP_START := $(shell date +%s)
+INSTALL_TIME := $(VENV)/.install-time
 PIP    := $(PY) -m pip --disable-pip-version-check --no-input
+# uv installs the pins several times faster than pip (README, Performance); it is installed
+# into the environment from the package index first. INSTALLER=pip uses plain pip, which is
+# also the fallback when uv cannot be installed or fails.
+INSTALLER  ?= uv
+UV_VERSION := 0.13.9
+UV         := $(VENV)/bin/uv
 
 .PHONY: setup lab test assets student solutions bench determinism
 
 setup: $(STAMP) assets
+	@now=$$(date +%s); total=$$((now - $(SETUP_START))); \
+	read started install < $(INSTALL_TIME) 2>/dev/null || started=none; \
+	if [ "$$started" = "$(SETUP_START)" ]; then \
+	  echo "Ready in $$total s: installing the packages $$install s, the assets $$((total - install)) s (per asset above)"; \
+	else \
+	  echo "Ready in $$total s: packages already installed, assets checked or built in $$total s"; \
+	fi
 
 # Reinstall only when requirements.txt or pyproject.toml changes.
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "Installing the pinned packages into $(VENV) (first time: a few minutes, about 4 GB) ..."
-	@$(PIP) install -q -r requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
+	@if [ "$(INSTALLER)" = uv ]; then \
+	  $(PIP) install -q "uv==$(UV_VERSION)" >/dev/null 2>&1 || echo "uv is not available; using pip"; \
+	fi
+	@if [ "$(INSTALLER)" = uv ] && [ -x $(UV) ]; then \
+	  $(UV) pip install --quiet --python $(PY) -r requirements.txt \
+	    $$(for link in $${PIP_FIND_LINKS:-}; do printf -- '--find-links %s ' "$$link"; done) \
+	  || { echo "uv failed; installing with pip"; \
+	       $(PIP) install -q -r requirements.txt 2>&1 | grep -v "^WARNING: Location" || true; }; \
+	else \
+	  $(PIP) install -q -r requirements.txt 2>&1 | grep -v "^WARNING: Location" || true; \
+	fi
 	@$(PIP) install -q --no-deps --no-build-isolation -e . 2>&1 | grep -v "^WARNING: Location" || true
 	@$(PIP) check
 	@$(PY) -c "import transformers, torch, tensorflow, utils" 2>/dev/null || \
 		{ echo "error: the install did not complete; see the messages above"; exit 1; }
+	@echo "$(SETUP_START) $$(( $$(date +%s) - $(SETUP_START) ))" > $(INSTALL_TIME)
 	@touch $(STAMP)
 
 # Build (or verify) the offline checkpoints and data; idempotent.
@@ -34,7 +61,7 @@ lab: setup
 		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: setup
-	$(PY) -m pytest -n 2 --dist loadfile --nbval --nbval-sanitize-with tests/sanitize.cfg
+	$(PY) -m pytest -n 2 --dist loadgroup --nbval --nbval-sanitize-with tests/sanitize.cfg $(PYTEST_ARGS)
 
 # Regenerate the student notebooks in notebooks/ from solutions/.
 student: $(STAMP)

@@ -31,7 +31,8 @@ FIRST_CELLS = {
     'setup("tf")': "from utils import setup\nsetup('tf', report=False)",
     'setup("tf") + TFAutoModel': ("from utils import setup, checkpoint\nsetup('tf', report=False)\n"
                                   "from transformers import TFAutoModel\n"
-                                  "TFAutoModel.from_pretrained(checkpoint('encoder', verbose=False))"),
+                                  "TFAutoModel.from_pretrained("
+                                  "checkpoint('encoder', verbose=False))"),
     'setup("both")': "from utils import setup\nsetup('both', report=False)",
 }
 

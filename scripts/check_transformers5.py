@@ -62,10 +62,12 @@ def run_notebooks(paths: list[Path]) -> list[dict]:
         errors = []
         for index, cell in enumerate(nb.cells):
             for out in cell.get("outputs", []):
-                if out.output_type == "error" and "hidden-tests" not in cell.metadata.get("tags", []):
+                hidden = "hidden-tests" in cell.metadata.get("tags", [])
+                if out.output_type == "error" and not hidden:
                     first_line = cell.source.strip().splitlines()[0][:70] if cell.source else ""
+                    message = out.evalue.splitlines()[0][:200] if out.evalue else ""
                     errors.append({"cell": index, "code": first_line, "error": out.ename,
-                                   "message": out.evalue.splitlines()[0][:200] if out.evalue else ""})
+                                   "message": message})
         results.append({"notebook": path.name, "transformers": transformers.__version__,
                         "errors": errors})
         print(f"{path.name}: {len(errors)} failing cell(s)", flush=True)

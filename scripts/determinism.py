@@ -1,4 +1,5 @@
-"""Run the output-comparing notebook tests several times and report every cell that failed in any run.
+"""Run the output-comparing notebook tests several times and report every cell that failed in any
+run.
 
     python scripts/determinism.py [--runs 3] [--workers 2] [PATH ...]
 
@@ -29,7 +30,7 @@ def pytest_command(paths: list[str], workers: int, junit: Path) -> list[str]:
     command = [sys.executable, "-m", "pytest", "-q", "--nbval", "--nbval-sanitize-with",
                "tests/sanitize.cfg", f"--junitxml={junit}", *paths]
     if workers > 1:
-        command[3:3] = ["-n", str(workers), "--dist", "loadfile"]
+        command[3:3] = ["-n", str(workers), "--dist", "loadgroup"]  # as make test
     return command
 
 
@@ -54,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("paths", nargs="*", default=["solutions"])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=OUT, help="folder for the report and the XML files")
+    parser.add_argument("--out", type=Path, default=OUT,
+                        help="folder for the report and the XML files")
     args = parser.parse_args(argv)
     out = args.out
     if args.runs < 1:

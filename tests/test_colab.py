@@ -18,7 +18,8 @@ from IPython.core.inputtransformer2 import TransformerManager
 from utils import colab
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "solutions").glob("*.ipynb")) + sorted((ROOT / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "solutions").glob("*.ipynb")) + sorted(
+    (ROOT / "notebooks").glob("*.ipynb"))
 SNAPSHOT = ROOT / "colab" / "snapshot"
 # What Colab's kernel has imported before the first cell runs (colab/snapshot/README.md).
 COLAB_KERNEL_IMPORTS = {"numpy": "2.1.3", "pandas": "2.2.3", "pyarrow": "18.1.0",

@@ -18,7 +18,8 @@ from utils.exercises import lesson02, lesson03
 @pytest.fixture(scope="module")
 def sentiment():
     ckpt = checkpoint("sentiment", verbose=False)
-    return AutoTokenizer.from_pretrained(ckpt), AutoModelForSequenceClassification.from_pretrained(ckpt)
+    return (AutoTokenizer.from_pretrained(ckpt),
+            AutoModelForSequenceClassification.from_pretrained(ckpt))
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +62,8 @@ def test_02_1_accepts_the_score_in_any_form(sentiment):
     probs = torch.softmax(logits_of(tokenizer, model, [lesson02.SCORE_SENTENCE]), dim=-1)
     positive = model.config.label2id["POSITIVE"]
     score = probs[0, positive]
-    for answer in (score.item(), score, score.numpy(), np.float32(score.item()), probs[:, positive]):
+    for answer in (score.item(), score, score.numpy(), np.float32(score.item()),
+                   probs[:, positive]):
         assert "P(POSITIVE)" in ok("02.1", answer)
 
 
@@ -127,7 +129,8 @@ def test_03_1_rejects_typical_mistakes(encoder, sentiment):
     _, classifier = sentiment
     assert "weight *tensors*" in failure("03.1", len(list(model.parameters())))
     assert "classification head" in failure("03.1", sum(p.numel() for p in classifier.parameters()))
-    without = sum(p.numel() for p in model.encoder.parameters()) + sum(p.numel() for p in model.pooler.parameters())
+    without = (sum(p.numel() for p in model.encoder.parameters())
+               + sum(p.numel() for p in model.pooler.parameters()))
     assert "leaves out the embeddings" in failure("03.1", without)
     assert "not the number of parameters" in failure("03.1", 110_000_000)
 
@@ -175,7 +178,8 @@ def test_03_3_rejects_typical_mistakes(sentiment):
     tokenizer, model = sentiment
     logits = logits_of(tokenizer, model, lesson03.PAIR)
     unmasked = logits_of(tokenizer, model, lesson03.PAIR, mask=False)
-    assert (unmasked - logits).abs().max() > 1e-2, "the padding must change the logits for this test"
+    assert (unmasked - logits).abs().max() > 1e-2, (
+        "the padding must change the logits for this test")
     assert "WITHOUT the attention mask" in failure("03.3", unmasked)
     assert "probabilities" in failure("03.3", torch.softmax(logits, dim=-1))
     assert "shape (1, 2)" in failure("03.3", logits[:1])
@@ -205,5 +209,6 @@ def test_pytorch_checks_do_not_import_tensorflow():
             "from utils.exercises.lesson02 import sentiment_logits\n"
             "sentiment_logits(['fine'])\n"
             "print('tensorflow' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
     assert result.stdout.strip().splitlines()[-1] == "False"

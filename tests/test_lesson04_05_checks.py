@@ -48,7 +48,8 @@ def test_04_2_numpy_batch(english):
     right = english(TEXTS_EN, return_tensors="np", **kwargs)["input_ids"]
     check("04.2", right)
     longest = english(TEXTS_EN, padding=True, return_tensors="np")["input_ids"]
-    with pytest.raises(ExerciseFailed, match=r"shape \(3, \d+\).*\n.*padding=True pads to the longest"):
+    with pytest.raises(ExerciseFailed,
+                       match=r"shape \(3, \d+\).*\n.*padding=True pads to the longest"):
         check("04.2", longest)
     with pytest.raises(ExerciseFailed, match="torch tensor"):
         check("04.2", torch.tensor(right))

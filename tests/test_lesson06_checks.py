@@ -1,6 +1,6 @@
-"""Lesson 06 (Trainer / Keras fine-tuning): every check accepts the
-right answer, and rejects a typical wrong answer and a wrong type with a message that explains. The PyTorch
-and TensorFlow notebooks share the exercises, so answers from either framework must pass."""
+"""Lesson 06 (Trainer / Keras fine-tuning): every check accepts the right answer, and rejects a
+typical wrong answer and a wrong type with a message that explains. The PyTorch and TensorFlow
+notebooks share the exercises, so answers from either framework must pass."""
 
 import numpy as np
 import pytest
@@ -69,12 +69,15 @@ def lang_parts():
     from utils.exercises.lesson06 import expected_language_sentences
 
     english, korean = expected_language_sentences()
-    features = Features({"sentence": Value("string"), "label": ClassLabel(names=["ENGLISH", "KOREAN"])})
+    features = Features({"sentence": Value("string"),
+                         "label": ClassLabel(names=["ENGLISH", "KOREAN"])})
 
     def build(labels=(0, 1), seed=42, **split):
         both = Dataset.from_dict({"sentence": english + korean,
-                                  "label": [labels[0]] * 200 + [labels[1]] * 200}, features=features)
-        return both.train_test_split(**(split or dict(test_size=0.25, stratify_by_column="label")), seed=seed)
+                                  "label": [labels[0]] * 200 + [labels[1]] * 200},
+                                 features=features)
+        split = split or dict(test_size=0.25, stratify_by_column="label")
+        return both.train_test_split(**split, seed=seed)
     return build
 
 
@@ -112,7 +115,8 @@ def test_06_4_quiz():
 
 
 def test_pytorch_checks_never_import_tensorflow():
-    # The PyTorch notebook runs the shared checks with USE_TF=0; none of them may pull TensorFlow in.
+    # The PyTorch notebook runs the shared checks with USE_TF=0; none of them may pull TensorFlow
+    # in.
     assert_runs_without_tensorflow(
         "from utils.checks import check\n"
         "from tests.test_lesson06_checks import _per_label\n"

@@ -1,7 +1,7 @@
-"""Lesson 07 (custom losses and training loops): every check accepts the right answer, and rejects a
-typical wrong answer and a wrong type with a message that explains. The PyTorch and TensorFlow notebooks
-share the exercises, so answers from either framework must pass; the PyTorch checks never import
-TensorFlow."""
+"""Lesson 07 (custom losses and training loops): every check accepts the right answer, and rejects
+a typical wrong answer and a wrong type with a message that explains. The PyTorch and TensorFlow
+notebooks share the exercises, so answers from either framework must pass; the PyTorch checks never
+import TensorFlow."""
 
 import numpy as np
 import pytest
@@ -85,7 +85,8 @@ def _tf_step(reduce="mean", apply=True, as_vector=False):
         inputs, labels = batch
         with tf.GradientTape() as tape:
             logits = model(inputs, training=True).logits
-            per_example = tf.keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+            per_example = tf.keras.losses.sparse_categorical_crossentropy(labels, logits,
+                                                                          from_logits=True)
             loss = tf.reduce_mean(per_example) if reduce == "mean" else tf.reduce_sum(per_example)
         gradients = tape.gradient(loss, model.trainable_variables)
         if apply:
@@ -117,7 +118,8 @@ def test_07_3_quiz():
 
 
 def test_pytorch_checks_never_import_tensorflow():
-    # The PyTorch notebook runs the shared checks with USE_TF=0; none of them may pull TensorFlow in.
+    # The PyTorch notebook runs the shared checks with USE_TF=0; none of them may pull TensorFlow
+    # in.
     assert_runs_without_tensorflow(
         "import numpy as np\n"
         "from utils.checks import check\n"

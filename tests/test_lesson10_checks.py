@@ -1,5 +1,5 @@
-"""Checks of lesson 10 (sentence embeddings): each accepts the right answer, in PyTorch, TensorFlow or
-NumPy form, and rejects a typical wrong answer and a wrong type with a message that explains."""
+"""Checks of lesson 10 (sentence embeddings): each accepts the right answer, in PyTorch, TensorFlow
+or NumPy form, and rejects a typical wrong answer and a wrong type with a message that explains."""
 
 import contextlib
 import io
@@ -16,7 +16,7 @@ def ok(exercise_id, answer, **kwargs):
     """Run a check that must pass; return the line it printed."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        check(exercise_id, answer, **kwargs)  # raises ExerciseFailed when the answer is not accepted
+        check(exercise_id, answer, **kwargs)  # raises ExerciseFailed when the answer is refused
     assert out.getvalue().startswith(f"✅ Exercise {exercise_id}")
     return out.getvalue()
 
@@ -65,7 +65,8 @@ def test_10_1_rejects_the_other_typical_mistakes():
         return torch_right(h, m).unsqueeze(1)
 
     def masked_max(h, m):
-        return torch.nn.functional.normalize(h.masked_fill(m.unsqueeze(-1) == 0, -1e9).max(1).values, dim=-1)
+        pooled = h.masked_fill(m.unsqueeze(-1) == 0, -1e9).max(1).values
+        return torch.nn.functional.normalize(pooled, dim=-1)
 
     assert "do not have length 1" in failure("10.1", not_normalised, tensors="pt")
     assert "normalised each token vector" in failure("10.1", tokens_normalised_first, tensors="pt")
@@ -81,7 +82,8 @@ def test_10_1_reports_an_error_inside_the_function():
 
 def test_10_1_rejects_a_wrong_type():
     hidden, mask = lesson10.padded_batch()
-    assert "expected a function" in failure("10.1", torch_right(torch.tensor(hidden), torch.tensor(mask)))
+    answer = torch_right(torch.tensor(hidden), torch.tensor(mask))
+    assert "expected a function" in failure("10.1", answer)
     assert "expected a function" in failure("10.1", "mean")
     assert "not a tensor of numbers" in failure("10.1", lambda h, m: "mean", tensors="pt")
 
@@ -95,7 +97,8 @@ def test_10_1_tensorflow_tensors():
 
     def tf_right(h, m):
         w = tf.cast(m, h.dtype)[:, :, tf.newaxis]
-        return tf.math.l2_normalize(tf.reduce_sum(h * w, axis=1) / tf.reduce_sum(w, axis=1), axis=-1)
+        mean = tf.reduce_sum(h * w, axis=1) / tf.reduce_sum(w, axis=1)
+        return tf.math.l2_normalize(mean, axis=-1)
 
     def tf_no_cast(h, m):  # float32 * int32 fails in TensorFlow
         return tf.math.l2_normalize(tf.reduce_sum(h * m[:, :, tf.newaxis], axis=1), axis=-1)
@@ -122,7 +125,8 @@ def test_10_1_numpy_arrays():
 
 @pytest.fixture(scope="module")
 def scores():
-    """Cosine similarities of the query to each corpus sentence, mean-pooled and [CLS], in PyTorch."""
+    """Cosine similarities of the query to each corpus sentence, mean-pooled and [CLS], in
+    PyTorch."""
     from transformers import AutoModel, AutoTokenizer
 
     from utils import checkpoint
@@ -199,5 +203,6 @@ def test_pytorch_checks_do_not_import_tensorflow():
             "from utils.exercises.lesson10 import hidden_and_mask\n"
             "hidden_and_mask(['fine'])\n"
             "print('tensorflow' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
     assert result.stdout.strip().splitlines()[-1] == "False"

@@ -1,11 +1,12 @@
 """The PyTorch and TensorFlow notebooks of lessons 02, 03, 09 and 10 load the same weights and print
 the same quantities; this test proves the numbers agree.
 
-It reads the committed outputs of both solution notebooks (nbval re-runs every notebook and compares
-them, so these are the numbers the code prints) and collects every output line that contains a decimal
-number. Lines that have the same text once the numbers are blanked out ("test accuracy: #",
-"POSITIVE #") print the same quantity in both notebooks; their numbers must agree within 1.5e-4 (the
-notebooks round to 4 decimals, and the two frameworks may land on either side of a rounding step).
+It reads the committed outputs of both solution notebooks (nbval re-runs every notebook and
+compares them, so these are the numbers the code prints) and collects every output line that
+contains a decimal number. Lines that have the same text once the numbers are blanked out ("test
+accuracy: #", "POSITIVE #") print the same quantity in both notebooks; their numbers must agree
+within 1.5e-4 (the notebooks round to 4 decimals, and the two frameworks may land on either side of
+a rounding step).
 
 EXPECTED_DIFFERENCES lists the quantities the lessons show to differ on purpose, with the reason.
 MIN_SHARED keeps the test from passing vacuously: each lesson must share at least that many numbers.
@@ -23,7 +24,8 @@ from tests.helpers import committed_outputs
 SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
 NUMBER = re.compile(r"-?\d+\.\d+(?:e[-+]?\d+)?")
 TOLERANCE = 1.5e-4
-PAIRS = {"02": "02_pipeline", "03": "03_models", "09": "09_adding_tokens", "10": "10_sentence_embeddings"}
+PAIRS = {"02": "02_pipeline", "03": "03_models", "09": "09_adding_tokens",
+         "10": "10_sentence_embeddings"}
 MIN_SHARED = 10
 EXPECTED_DIFFERENCES = {
     # transformers' PyTorch models fill new embedding rows with the mean of the old ones (small
@@ -33,7 +35,8 @@ EXPECTED_DIFFERENCES = {
 
 
 def output_lines(notebook: Path) -> list[str]:
-    return [line for text in committed_outputs(notebook, results=True) for line in text.splitlines()]
+    return [line for text in committed_outputs(notebook, results=True)
+            for line in text.splitlines()]
 
 
 def quantities(lines: list[str]) -> dict[str, list[list[float]]]:
@@ -54,7 +57,8 @@ def compare(pt_lines: list[str], tf_lines: list[str], expected: set[str] = froze
         if shape in expected:
             continue
         if len(pt[shape]) != len(tf[shape]):
-            problems.append(f"{shape!r}: printed {len(pt[shape])}× (PyTorch) vs {len(tf[shape])}× (TensorFlow)")
+            problems.append(f"{shape!r}: printed {len(pt[shape])}× (PyTorch) vs "
+                            f"{len(tf[shape])}× (TensorFlow)")
             continue
         for a, b in zip(pt[shape], tf[shape]):
             compared += len(a)
@@ -67,7 +71,8 @@ def test_compare_catches_a_changed_number():
     pt = ["POSITIVE 0.9991", "logits: 1.2345 -0.5000", "no number here"]
     assert compare(pt, ["POSITIVE 0.9990", "logits: 1.2346 -0.5000"]) == (3, [])
     compared, problems = compare(pt, ["POSITIVE 0.9991", "logits: 1.2345 -0.4990"])
-    assert compared == 3 and problems == ["'logits: # #': PyTorch [1.2345, -0.5] vs TensorFlow [1.2345, -0.499]"]
+    assert compared == 3 and problems == [
+        "'logits: # #': PyTorch [1.2345, -0.5] vs TensorFlow [1.2345, -0.499]"]
     assert compare(pt, ["POSITIVE 0.9991", "logits: 1.2345 -0.4990"], {"logits: # #"}) == (1, [])
 
 
@@ -78,7 +83,10 @@ def test_pytorch_and_tensorflow_notebooks_print_the_same_numbers(lesson):
     tf_lines = output_lines(SOLUTIONS / f"{stem}_tf.ipynb")
     expected = EXPECTED_DIFFERENCES.get(lesson, set())
     shared = set(quantities(pt_lines)) & set(quantities(tf_lines))
-    assert expected <= shared, f"lesson {lesson}: no longer printed by both: {sorted(expected - shared)}"
+    assert expected <= shared, (
+        f"lesson {lesson}: no longer printed by both: {sorted(expected - shared)}")
     compared, problems = compare(pt_lines, tf_lines, expected)
-    assert not problems, f"lesson {lesson}: PyTorch and TensorFlow disagree:\n" + "\n".join(problems)
-    assert compared >= MIN_SHARED, f"lesson {lesson}: only {compared} numbers printed by both notebooks"
+    assert not problems, (
+        f"lesson {lesson}: PyTorch and TensorFlow disagree:\n" + "\n".join(problems))
+    assert compared >= MIN_SHARED, (
+        f"lesson {lesson}: only {compared} numbers printed by both notebooks")

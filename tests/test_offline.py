@@ -1,25 +1,33 @@
-"""Nothing reaches the network: notebook kernels (through setup()) and the tests themselves."""
+"""Nothing reaches the network: notebook kernels (through setup() and the course's guard in
+utils/offline.py) and the tests themselves (pytest-socket, options in pyproject.toml)."""
 
 import socket
 import subprocess
 import sys
 
 import pytest
+from pytest_socket import SocketConnectBlockedError
 
 from utils import offline
 
 
 @pytest.fixture
 def guard():
-    was_installed = offline.installed()  # conftest.py installs it for the whole test run
     offline.install()
     yield
-    if not was_installed:
-        offline.uninstall()
+    offline.uninstall()
 
 
 def test_the_test_run_itself_is_guarded():
-    assert offline.installed()
+    with pytest.warns(UserWarning, match="192.0.2.1"), pytest.raises(SocketConnectBlockedError):
+        socket.create_connection(("192.0.2.1", 443), timeout=1)  # TEST-NET-1, never routed
+
+
+def test_the_test_run_allows_loopback():
+    """Jupyter kernels and the browser test talk to this machine."""
+    server = socket.create_server(("127.0.0.1", 0))
+    with server, socket.create_connection(("localhost", server.getsockname()[1]), timeout=2):
+        pass
 
 
 @pytest.mark.parametrize("host", ["huggingface.co", "8.8.8.8", "2001:4860:4860::8888"])

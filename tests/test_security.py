@@ -10,7 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 THIS = Path(__file__).resolve()
-NOTEBOOKS = sorted((ROOT / "solutions").glob("*.ipynb")) + sorted((ROOT / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "solutions").glob("*.ipynb")) + sorted(
+    (ROOT / "notebooks").glob("*.ipynb"))
 PY_FILES = [p for d in ("utils", "tests", "benchmarks") for p in (ROOT / d).rglob("*.py")
             if p.resolve() != THIS] + [ROOT / "conftest.py"]
 

@@ -44,7 +44,8 @@ def outputs():
     tf_mean = tf.reduce_sum(hidden * weights, axis=1) / tf.reduce_sum(weights, axis=1)
     padding = tf.equal(mask, 0)[:, :, tf.newaxis]
     tf_max = tf.reduce_max(tf.where(padding, tf.constant(-np.inf, hidden.dtype), hidden), axis=1)
-    tf_out = (hidden.numpy(), out.pooler_output.numpy(), tf_mean.numpy(), tf_max.numpy(), mask.numpy())
+    tf_out = (hidden.numpy(), out.pooler_output.numpy(), tf_mean.numpy(), tf_max.numpy(),
+              mask.numpy())
     return {"pt": pt, "tf": tf_out}
 
 

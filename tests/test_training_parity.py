@@ -1,15 +1,16 @@
 """The PyTorch and TensorFlow notebooks of lessons 06 and 07 fine-tune the same encoder on the same
-sentences with the same hyperparameters (batch 16, learning rate 1e-4, 10% warm-up, weight decay 0.01,
-gradient norm 1.0, one epoch, seed 42). Their test accuracies must agree.
+sentences with the same hyperparameters (batch 16, learning rate 1e-4, 10% warm-up, weight decay
+0.01, gradient norm 1.0, one epoch, seed 42). Their test accuracies must agree.
 
-The test reads the committed outputs of the solution notebooks (nbval re-runs the notebooks and compares
-their outputs, so those are the numbers the code really prints) and parses the lines
+The test reads the committed outputs of the solution notebooks (nbval re-runs the notebooks and
+compares their outputs, so those are the numbers the code really prints) and parses the lines
 
     test accuracy: 0.7175                               (lesson 06)
     test accuracy (class weights): 0.6950               (lesson 07, one line per run)
 
-They cannot agree exactly: the batch order and the dropout masks come from each framework's own random
-numbers (and in lesson 06 the new classification head too; lesson 07 sets it from NumPy in both).
+They cannot agree exactly: the batch order and the dropout masks come from each framework's own
+random numbers (and in lesson 06 the new classification head too; lesson 07 sets it from NumPy in
+both).
 
 - Lesson 06 (1,024 balanced sentences, 64 steps): measured difference 0.0075.
 - Lesson 07 (1,024 sentences, 3 POSITIVE for 1 NEGATIVE, 64 steps; plain, class-weighted, own loop):
@@ -48,7 +49,8 @@ def accuracies(notebook: Path) -> dict[str, float]:
 
 
 def test_line_format_is_parsed():
-    text = "test accuracy: 0.7175\ntest accuracy (own loop, class weights): 0.6300\ntest accuracy (x): 75%\n"
+    text = ("test accuracy: 0.7175\ntest accuracy (own loop, class weights): 0.6300\n"
+            "test accuracy (x): 75%\n")
     assert {m["run"] or "": float(m["value"]) for m in LINE.finditer(text)} == {
         "": 0.7175, "own loop, class weights": 0.63}
 
@@ -63,4 +65,5 @@ def test_pytorch_and_tensorflow_agree(lesson):
         label = f"lesson {lesson}" + (f" ({run})" if run else "")
         assert 0.5 <= pt[run] <= 1 and 0.5 <= tf[run] <= 1, f"{label}: {pt[run]} / {tf[run]}"
         assert abs(pt[run] - tf[run]) <= TOLERANCE, (
-            f"{label}: PyTorch {pt[run]:.4f} vs TensorFlow {tf[run]:.4f} differ by more than {TOLERANCE}")
+            f"{label}: PyTorch {pt[run]:.4f} vs TensorFlow {tf[run]:.4f} differ by more than "
+            f"{TOLERANCE}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-
 ONLINE_ENV = "COURSE_ONLINE"
 
 

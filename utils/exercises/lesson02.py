@@ -53,7 +53,7 @@ def framework() -> str:
     return lesson_framework()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load(role: str, head: str = "sequence-classification"):
     """(tokenizer, model) for a course checkpoint in the notebook's framework, loaded once."""
     import transformers

@@ -4,7 +4,8 @@ from utils.checks import Wrong, exercise, expect_type, quiz
 
 QUESTION = "Where is the course?"
 CONTEXT = "The course runs offline on your own computer."
-TEXTS_EN = ["Hi!", "Tokenizers turn text into numbers that models understand.", "Padding fills rows."]
+TEXTS_EN = ["Hi!", "Tokenizers turn text into numbers that models understand.",
+            "Padding fills rows."]
 KOREAN_SENTENCE = "한국어 자연어 처리는 재미있다."
 SMALL_VOCAB = 2000
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
@@ -121,7 +122,8 @@ def _check_04_3(answer, sentence: str = KOREAN_SENTENCE, vocab_size: int = SMALL
         expected = _train_wordpiece(lines, vocab_size).encode(sentence).tokens
         if answer == expected:
             return (f"{len(expected)} tokens with {vocab_size:,} entries; the 4,000-token "
-                    f"tokenizer needs {len(_train_wordpiece(lines, 4000).encode(sentence).tokens)}.")
+                    "tokenizer needs "
+                    f"{len(_train_wordpiece(lines, 4000).encode(sentence).tokens)}.")
     if "".join(t.removeprefix("##") for t in answer) != sentence.replace(" ", ""):
         raise Wrong(f"these tokens {answer!r:.100} do not spell the sentence.",
                     f"tokenize exactly {sentence!r}.")

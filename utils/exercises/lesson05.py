@@ -8,8 +8,8 @@ EXERCISE_CONFIG = dict(vocab_size=8000, hidden_size=64, num_hidden_layers=3, num
                        intermediate_size=256, max_position_embeddings=64)
 LABELS = ["NEGATIVE", "NEUTRAL", "POSITIVE"]
 ARCHITECTURE_FIELDS = ["vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
-                       "intermediate_size", "max_position_embeddings", "type_vocab_size", "hidden_act",
-                       "layer_norm_eps", "position_embedding_type"]
+                       "intermediate_size", "max_position_embeddings", "type_vocab_size",
+                       "hidden_act", "layer_norm_eps", "position_embedding_type"]
 
 
 @exercise("05.1", "count the parameters of a small BERT")
@@ -52,7 +52,7 @@ def _check_05_2(answer, labels=tuple(LABELS)):
 
     from utils.checkpoints import checkpoint
 
-    if hasattr(answer, "config") and isinstance(getattr(answer, "config"), PretrainedConfig):
+    if hasattr(answer, "config") and isinstance(answer.config, PretrainedConfig):
         raise Wrong(f"got a model ({type(answer).__name__}), not a config.",
                     "load the config itself with AutoConfig.from_pretrained(...).")
     expect_type(answer, PretrainedConfig, "the config")
@@ -92,7 +92,8 @@ def _check_05_3(answer, num_labels: int = 7):
         math.log2(num_labels): ("that is a base-2 logarithm (bits).",
                                 "cross-entropy in PyTorch and TensorFlow uses the natural "
                                 "logarithm: math.log."),
-        math.log(2): ("that is the value for 2 labels.", f"this classifier has {num_labels} labels."),
+        math.log(2): ("that is the value for 2 labels.",
+                      f"this classifier has {num_labels} labels."),
     }
     for value, (problem, hint) in mistakes.items():
         if math.isclose(answer, value, abs_tol=1e-3):

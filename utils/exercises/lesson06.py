@@ -1,5 +1,6 @@
-"""Checks for lesson 06 (fine-tuning with Trainer / Keras). The PyTorch and TensorFlow notebooks share
-these exercises, so no check imports a framework: answers are functions, numbers and datasets."""
+"""Checks for lesson 06 (fine-tuning with Trainer / Keras). The PyTorch and TensorFlow notebooks
+share these exercises, so no check imports a framework: answers are functions, numbers and
+datasets."""
 
 import math
 import numbers
@@ -55,11 +56,13 @@ def _check_06_1(answer):
     expected = _reference_metrics(logits, labels)
     missing = [key for key in expected if key not in result]
     if missing:
-        raise Wrong(f"the dict has no {', '.join(repr(k) for k in missing)} (it has {sorted(result)}).",
+        raise Wrong(f"the dict has no {', '.join(repr(k) for k in missing)} "
+                    f"(it has {sorted(result)}).",
                     f"use exactly these keys: {', '.join(expected)}.")
     for key in expected:
         value = result[key]
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating)):
+        if (isinstance(value, (bool, np.bool_))
+                or not isinstance(value, (numbers.Real, np.floating))):
             raise Wrong(f"{key!r} is {type_name(value)} ({value!r:.60}), not a number.",
                         "sklearn's functions return numbers; wrap them in float(...).")
     predictions = np.argmax(logits, axis=-1)
@@ -67,7 +70,8 @@ def _check_06_1(answer):
     if math.isclose(result["f1_macro"], binary_f1, abs_tol=1e-6) and not math.isclose(
             binary_f1, expected["f1_macro"], abs_tol=1e-6):
         raise Wrong(f"f1_macro is {result['f1_macro']:.4f}, the F1 of POSITIVE alone.",
-                    "f1_score(labels, predictions, average='macro') averages the F1 of both labels.")
+                    "f1_score(labels, predictions, average='macro') averages the F1 of both "
+                    "labels.")
     if (math.isclose(result["recall_NEGATIVE"], expected["recall_POSITIVE"], abs_tol=1e-6)
             and math.isclose(result["recall_POSITIVE"], expected["recall_NEGATIVE"], abs_tol=1e-6)):
         raise Wrong("the two recalls are swapped.",
@@ -104,7 +108,8 @@ def _check_06_2(answer, n_sentences=STEPS_SETTING["n_sentences"], epochs=STEPS_S
     if (total, warmup) == (expected_warmup, expected_total):
         raise Wrong("the two numbers are swapped.", "the order is (total_steps, warmup_steps).")
     if total == per_epoch:
-        raise Wrong(f"{total} is the number of steps in one epoch.", f"training runs {epochs} epochs.")
+        raise Wrong(f"{total} is the number of steps in one epoch.",
+                    f"training runs {epochs} epochs.")
     if total == n_sentences * epochs:
         raise Wrong(f"{total} counts sentences, not steps.",
                     f"one optimizer step processes a batch of {batch_size} sentences.")
@@ -127,8 +132,8 @@ def _check_06_2(answer, n_sentences=STEPS_SETTING["n_sentences"], epochs=STEPS_S
 
 
 def _has_hangul(text: str) -> bool:
-    return any("\uac00" <= ch <= "\ud7a3" or "\u1100" <= ch <= "\u11ff" or "\u3130" <= ch <= "\u318f"
-               for ch in text)
+    return any("\uac00" <= ch <= "\ud7a3" or "\u1100" <= ch <= "\u11ff"
+               or "\u3130" <= ch <= "\u318f" for ch in text)
 
 
 def expected_language_sentences():
@@ -162,11 +167,12 @@ def _check_06_3(answer, accuracy=None):
                     "build the dataset with features=Features({'sentence': Value('string'), "
                     "'label': ClassLabel(names=['ENGLISH', 'KOREAN'])}).")
     english, korean = expected_language_sentences()
-    rows = [(s, l) for split in answer.values() for s, l in zip(split["sentence"], split["label"])]
-    if rows and all(_has_hangul(s) == (l == 0) for s, l in rows):
+    rows = [(s, label) for split in answer.values()
+            for s, label in zip(split["sentence"], split["label"])]
+    if rows and all(_has_hangul(s) == (label == 0) for s, label in rows):
         raise Wrong("every Korean sentence has label 0 and every English one label 1.",
                     "label 0 is ENGLISH and label 1 is KOREAN.")
-    wrong_labels = sum(_has_hangul(s) != (l == 1) for s, l in rows)
+    wrong_labels = sum(_has_hangul(s) != (label == 1) for s, label in rows)
     if wrong_labels:
         raise Wrong(f"{wrong_labels} sentences have the wrong language label.",
                     "English sentences get 0, Korean lines get 1.")
@@ -176,7 +182,8 @@ def _check_06_3(answer, accuracy=None):
                     "korean_lines() with len(line) >= 20.")
     test_labels = answer["test"]["label"]
     if len(answer["test"]) != 100 or sum(test_labels) != 50:
-        raise Wrong(f"the test split has {len(answer['test'])} rows, {sum(test_labels)} of them Korean.",
+        raise Wrong(f"the test split has {len(answer['test'])} rows, {sum(test_labels)} of them "
+                    "Korean.",
                     "train_test_split(test_size=0.25, seed=42, stratify_by_column='label') gives "
                     "100 test rows, 50 of each language.")
     features = answer["train"].features
@@ -198,8 +205,8 @@ def _check_06_3(answer, accuracy=None):
     if accuracy < 0.9:
         raise Wrong(f"a test accuracy of {accuracy:.3f} is low for this easy task.",
                     "fine-tune a fresh classifier from checkpoint('encoder') on the tokenized "
-                    "lang_data['train'] (labels included) for one epoch at learning rate 1e-4, then "
-                    "evaluate on lang_data['test'].")
+                    "lang_data['train'] (labels included) for one epoch at learning rate 1e-4, "
+                    "then evaluate on lang_data['test'].")
     return (f"test accuracy {accuracy:.3f}: the English tokenizer breaks Hangul into jamo pieces "
             "(lesson 00), which the model tells apart from English words almost at once.")
 

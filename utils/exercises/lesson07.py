@@ -1,6 +1,6 @@
-"""Checks for lesson 07 (custom losses and training loops). The PyTorch and TensorFlow notebooks share
-these exercises. 07.1 and 07.3 import no framework; 07.2 imports only the framework it is asked to
-check (``framework="pt"`` never imports TensorFlow)."""
+"""Checks for lesson 07 (custom losses and training loops). The PyTorch and TensorFlow notebooks
+share these exercises. 07.1 and 07.3 import no framework; 07.2 imports only the framework it is
+asked to check (``framework="pt"`` never imports TensorFlow)."""
 
 import copy
 import math
@@ -25,9 +25,11 @@ def balanced_weights(labels):
 @exercise("07.1", "class weights for three labels")
 def _check_07_1(answer, labels=None):
     labels = exercise_labels() if labels is None else np.asarray(labels)
-    if isinstance(answer, (str, bytes, dict, set)) or not (hasattr(answer, "__len__") or hasattr(answer, "shape")):
+    if (isinstance(answer, (str, bytes, dict, set))
+            or not (hasattr(answer, "__len__") or hasattr(answer, "shape"))):
         raise Wrong(f"expected the weights as a list, array or tensor, got {type_name(answer)} "
-                    f"({answer!r:.60}).", "store one float per label, in label order, e.g. a NumPy array.")
+                    f"({answer!r:.60}).",
+                    "store one float per label, in label order, e.g. a NumPy array.")
     try:
         values = np.asarray(answer, dtype=np.float64)
     except Exception:  # e.g. a torch tensor that requires grad, or a list of strings
@@ -37,12 +39,14 @@ def _check_07_1(answer, labels=None):
     counts = np.bincount(labels)
     if values.shape != counts.shape:
         raise Wrong(f"expected {len(counts)} weights (one per label), got shape {values.shape}.",
-                    "np.bincount(labels) gives the count of each label; compute one weight per count.")
+                    "np.bincount(labels) gives the count of each label; compute one weight per "
+                    "count.")
     n, k = len(labels), len(counts)
     expected = n / (k * counts)
     mistakes = [
         (1 / counts, "these are 1 / count: the scale is missing.",
-         f"multiply by n / number of labels = {n} / {k}, so that weights average 1 over the examples."),
+         f"multiply by n / number of labels = {n} / {k}, so that weights average 1 over the "
+         "examples."),
         (counts / n, "these are the label frequencies, so frequent labels get the largest weights.",
          "rare labels must weigh more: weight = n / (number of labels × count)."),
         (n / counts, "these are n / count: the division by the number of labels is missing.",
@@ -84,7 +88,8 @@ def _call_step(answer, *args):
         return answer(*args)
     except Exception as err:  # the learner's code may fail in any way
         raise Wrong(f"calling training_step raised {type(err).__name__}: {str(err)[:160]}",
-                    "training_step(model, batch, optimizer) must run one step on the batch it gets.") from None
+                    "training_step(model, batch, optimizer) must run one step on the batch it "
+                    "gets.") from None
 
 
 def _as_float(value, hint):
@@ -93,7 +98,8 @@ def _as_float(value, hint):
             raise TypeError
         return float(value.item() if hasattr(value, "item") else value)
     except (TypeError, ValueError, RuntimeError):
-        raise Wrong(f"training_step returned {type_name(value)} ({str(value)[:60]}), not one number.",
+        raise Wrong(f"training_step returned {type_name(value)} ({str(value)[:60]}), "
+                    "not one number.",
                     hint) from None
 
 
@@ -102,8 +108,9 @@ def _check_pt(answer):
     from transformers import BertConfig, BertForSequenceClassification
 
     rng = np.random.default_rng(7)
-    batches = [{"input_ids": torch.tensor(i), "attention_mask": torch.tensor(m), "labels": torch.tensor(l)}
-               for i, m, l in _batches(rng)]
+    batches = [{"input_ids": torch.tensor(i), "attention_mask": torch.tensor(m),
+                "labels": torch.tensor(y)}
+               for i, m, y in _batches(rng)]
     with torch.random.fork_rng():
         torch.manual_seed(0)
         reference = BertForSequenceClassification(BertConfig(**TINY_CONFIG))
@@ -126,7 +133,8 @@ def _check_pt(answer):
     learner.eval()
     optimizer = torch.optim.SGD(learner.parameters(), lr=LEARNING_RATE)
     returned = [_call_step(answer, learner, dict(batch), optimizer) for batch in batches]
-    losses = [_as_float(value, "return loss.item(), the batch's loss as a Python float.") for value in returned]
+    losses = [_as_float(value, "return loss.item(), the batch's loss as a Python float.")
+              for value in returned]
 
     def same(state):
         return all(torch.allclose(learner.state_dict()[k], state[k], atol=1e-6) for k in state)
@@ -143,12 +151,13 @@ def _check_pt(answer):
                     "do exactly: model.train(); loss = model(**batch).loss; loss.backward(); "
                     "optimizer.step(); optimizer.zero_grad() (no clipping, no scheduler).")
     if not all(math.isclose(a, b, abs_tol=1e-5) for a, b in zip(losses, ref_losses)):
-        raise Wrong(f"the returned losses {np.round(losses, 4).tolist()} are not the batches' losses "
-                    f"{np.round(ref_losses, 4).tolist()}.", "return the loss of the forward pass, as a float.")
+        raise Wrong(f"the returned losses {np.round(losses, 4).tolist()} are not the batches' "
+                    f"losses {np.round(ref_losses, 4).tolist()}.",
+                    "return the loss of the forward pass, as a float.")
     if not learner.training:
         raise Wrong("the weights are right, but the model is still in evaluation mode.",
-                    "call model.train() first: in evaluation mode dropout is off (this tiny model has "
-                    "none, a real one does).")
+                    "call model.train() first: in evaluation mode dropout is off (this tiny model "
+                    "has none, a real one does).")
     return "forward, backward, step, zero_grad: the four lines inside every PyTorch training loop."
 
 
@@ -159,8 +168,8 @@ def _check_tf(answer):
     from transformers import BertConfig, TFBertForSequenceClassification
 
     rng = np.random.default_rng(7)
-    batches = [({"input_ids": tf.constant(i), "attention_mask": tf.constant(m)}, tf.constant(l))
-               for i, m, l in _batches(rng)]
+    batches = [({"input_ids": tf.constant(i), "attention_mask": tf.constant(m)}, tf.constant(y))
+               for i, m, y in _batches(rng)]
     config = BertConfig(**TINY_CONFIG)
     models = [TFBertForSequenceClassification(config) for _ in range(3)]
     for model in models:
@@ -176,7 +185,8 @@ def _check_tf(answer):
         for inputs, labels in batches:
             with tf.GradientTape() as tape:
                 logits = model(inputs, training=True).logits
-                per_example = tf.keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+                per_example = tf.keras.losses.sparse_categorical_crossentropy(
+                    labels, logits, from_logits=True)
                 loss = loss_fn(labels, logits) if reduce else tf.reduce_sum(per_example)
             grads = tape.gradient(loss, model.trainable_variables)
             optimizer.apply_gradients(zip(grads, model.trainable_variables))
@@ -184,9 +194,10 @@ def _check_tf(answer):
                 ref_losses.append(float(loss))
 
     optimizer = tf.keras.optimizers.SGD(learning_rate=LEARNING_RATE)
-    returned = [_call_step(answer, learner, (dict(inputs), labels), optimizer) for inputs, labels in batches]
-    losses = [_as_float(value, "return one number, the mean loss over the batch: float(loss), where "
-                               "loss = tf.reduce_mean(...) or a Keras loss object's result.")
+    returned = [_call_step(answer, learner, (dict(inputs), labels), optimizer)
+                for inputs, labels in batches]
+    losses = [_as_float(value, "return one number, the mean loss over the batch: float(loss), "
+                               "where loss = tf.reduce_mean(...) or a Keras loss object's result.")
               for value in returned]
 
     def same(weights):
@@ -198,17 +209,20 @@ def _check_tf(answer):
                     "optimizer.apply_gradients(zip(grads, model.trainable_variables)).")
     if same(summed.get_weights()):
         raise Wrong("the steps are as large as for the SUM of the per-sentence losses.",
-                    "the model's outputs.loss (or the per-example loss) has one value per sentence: "
-                    "take tf.reduce_mean of it, or use SparseCategoricalCrossentropy(from_logits=True).")
+                    "the model's outputs.loss (or the per-example loss) has one value per "
+                    "sentence: take tf.reduce_mean of it, or use "
+                    "SparseCategoricalCrossentropy(from_logits=True).")
     if not same(reference.get_weights()):
         raise Wrong("after two steps the weights differ from the reference steps.",
-                    "inside tf.GradientTape(): logits = model(inputs, training=True).logits and the mean "
-                    "sparse categorical cross-entropy from logits; then tape.gradient and "
+                    "inside tf.GradientTape(): logits = model(inputs, training=True).logits and "
+                    "the mean sparse categorical cross-entropy from logits; then tape.gradient and "
                     "optimizer.apply_gradients.")
     if not all(math.isclose(a, b, abs_tol=1e-5) for a, b in zip(losses, ref_losses)):
-        raise Wrong(f"the returned losses {np.round(losses, 4).tolist()} are not the batches' mean losses "
-                    f"{np.round(ref_losses, 4).tolist()}.", "return float(loss) of the step.")
-    return "forward under GradientTape, gradient, apply_gradients: the core of every TensorFlow loop."
+        raise Wrong(f"the returned losses {np.round(losses, 4).tolist()} are not the batches' "
+                    f"mean losses {np.round(ref_losses, 4).tolist()}.",
+                    "return float(loss) of the step.")
+    return ("forward under GradientTape, gradient, apply_gradients: the core of every TensorFlow "
+            "loop.")
 
 
 @exercise("07.2", "one training step")
@@ -217,8 +231,8 @@ def _check_07_2(answer, framework="pt"):
         raise ValueError(f"framework must be 'pt' or 'tf', not {framework!r}")
     if not callable(answer):
         raise Wrong(f"expected a function, got {type_name(answer)} ({answer!r:.60}).",
-                    "define `def training_step(model, batch, optimizer): ...` and pass the function "
-                    "itself: check('07.2', training_step, ...).")
+                    "define `def training_step(model, batch, optimizer): ...` and pass the "
+                    "function itself: check('07.2', training_step, ...).")
     return _check_pt(answer) if framework == "pt" else _check_tf(answer)
 
 
@@ -230,5 +244,6 @@ quiz("07.3", "two weighted means", correct="b", explanations={
          "average 1.",
     "c": "No: 2.5 adds each class weight once, whatever the labels; the denominator depends on "
          "which labels the batch holds.",
-    "d": "No: both frameworks return a mean-like number, so the loss does not grow with the batch size.",
+    "d": "No: both frameworks return a mean-like number, so the loss does not grow with the batch "
+         "size.",
 })

@@ -68,10 +68,12 @@ def _check_09_1(answer, words=WORDS):
                     "each); use len(tokenizer) after add_tokens.")
     if answer == expected - 1:
         raise Wrong(f"{answer:,} is the largest id, one less than the number of tokens.",
-                    "ids start at 0: the embedding matrix needs largest id + 1 rows, len(tokenizer).")
+                    "ids start at 0: the embedding matrix needs largest id + 1 rows, "
+                    "len(tokenizer).")
     if answer != expected:
         raise Wrong(f"{answer:,} is not the length of the extended tokenizer.",
-                    "load a fresh tokenizer from the encoder, add_tokens(words), then len(tokenizer).")
+                    "load a fresh tokenizer from the encoder, add_tokens(words), then "
+                    "len(tokenizer).")
     return f"{new} of the {len(words)} words were new: ids {base:,} to {expected - 1:,}."
 
 
@@ -116,7 +118,8 @@ def _check_09_2(answer, words=MORE_WORDS, multiple: int = MULTIPLE):
     if shape[0] == length and length != rows:
         raise Wrong(f"{shape[0]:,} rows is len(tokenizer), not rounded up to a multiple of "
                     f"{multiple}.",
-                    f"PyTorch: resize_token_embeddings(len(tokenizer), pad_to_multiple_of={multiple}); "
+                    "PyTorch: resize_token_embeddings(len(tokenizer), "
+                    f"pad_to_multiple_of={multiple}); "
                     f"TensorFlow: round up yourself, math.ceil(len(tokenizer) / {multiple}) * "
                     f"{multiple}.")
     if shape[0] % multiple == 0 and shape[0] != rows:

@@ -33,7 +33,7 @@ def framework() -> str:
     return lesson_framework()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_encoder(fw: str):
     """(tokenizer, base model) of the course encoder in framework ``fw``, loaded once."""
     import transformers
@@ -182,7 +182,8 @@ def _check_10_2(answer, query: str = QUERY, corpus=CORPUS, fw: str | None = None
                     f"{len(corpus) - 1}.")
         raise Wrong(f"expected an index (int), got a string ({answer!r:.60}).",
                     "store the argmax of the cosine similarities, as an int.")
-    if isinstance(answer, np.integer) or (hasattr(answer, "shape") and np.size(to_numpy(answer)) == 1
+    if isinstance(answer, np.integer) or (hasattr(answer, "shape")
+                                          and np.size(to_numpy(answer)) == 1
                                           and to_numpy(answer).dtype.kind in "iu"):
         answer = int(to_numpy(answer).reshape(-1)[0])
     if isinstance(answer, bool) or not isinstance(answer, int):

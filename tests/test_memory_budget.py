@@ -1,0 +1,68 @@
+"""The notebook memory budget (tests/memory_budget.py): the sampler counts the processes a kernel
+starts, and under nbval a notebook over the budget fails at the cell where it went over, while
+one under it passes. Runs pytest for real on two small notebooks."""
+
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import nbformat
+
+from tests.memory_budget import TreePeak, tree_rss
+
+ROOT = Path(__file__).resolve().parent.parent
+MIB = 2**20
+# Holds 400 MiB of written (so resident) memory for 4 seconds.
+BLOCK = 'import time; block = b"x" * (400 * 2**20); time.sleep(4)'
+# Starts that as a child process and waits for it, as lesson 11 starts its training workers.
+HOLD = f"import subprocess, sys\nsubprocess.run([sys.executable, '-c', {BLOCK!r}], check=True)"
+
+
+def _notebook(path: Path, *sources: str) -> Path:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, str(path))
+    return path
+
+
+def test_the_sampler_counts_child_processes():
+    parent = subprocess.Popen([sys.executable, "-c", HOLD])
+    sampler = TreePeak(interval=0.1)
+    try:
+        sampler.watch(parent.pid)
+        deadline = time.monotonic() + 60  # the child holds its block for 4 s, then ends
+        while sampler.peak < 400 * MIB and parent.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        sampler.stop()
+        parent.kill()
+        parent.wait()
+    assert sampler.peak >= 400 * MIB, f"peak {sampler.peak / MIB:.0f} MiB"
+    assert sampler.samples >= 2
+    assert tree_rss(parent.pid) == 0  # gone: nothing to count
+
+
+def test_a_notebook_over_budget_fails_where_it_went_over(tmp_path):
+    heavy = _notebook(tmp_path / "heavy.ipynb", "x = 1", HOLD, "print(x + 1)")
+    light = _notebook(tmp_path / "light.ipynb", "print('small')")
+    junit = tmp_path / "junit.xml"
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "tests.memory_budget", "-p", "no:cacheprovider",
+         "-p", "no:xdist", "--nbval-lax", "--notebook-memory-budget", "0.3",
+         f"--junitxml={junit}", "-o", "junit_family=xunit1", str(heavy), str(light)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-2000:]
+    cases = {c.get("name"): c for c in ET.parse(junit).getroot().iter("testcase")
+             if c.get("classname", "").endswith("heavy.ipynb")}
+    failed = sorted(name for name, c in cases.items() if c.find("failure") is not None)
+    assert failed == ["Cell 1"], result.stdout[-3000:]
+    message = cases["Cell 1"].find("failure").get("message", "") + cases["Cell 1"].find(
+        "failure").text
+    assert "over the notebook budget of 0.3 GiB" in message, message
+    peaks = [int(p.get("value")) for c in cases.values() for p in c.iter("property")
+             if p.get("name") == "memory_peak_mib"]
+    assert len(peaks) == 3 and max(peaks) >= 400, peaks
+    assert "1 failed, 3 passed" in result.stdout, result.stdout[-2000:]  # light.ipynb passed
