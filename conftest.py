@@ -22,13 +22,10 @@ from pathlib import Path
 
 import pytest
 
+from utils import env
+
 # Every kernel and test runs offline; TensorFlow uses Keras 2 and stays quiet.
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ["HF_DATASETS_OFFLINE"] = "1"
-os.environ["TRANSFORMERS_OFFLINE"] = "1"
-os.environ["TF_USE_LEGACY_KERAS"] = "1"
-os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-os.environ["TOKENIZERS_PARALLELISM"] = "false"
+env.apply(force=True)
 os.environ.pop("COURSE_ONLINE", None)
 os.environ.pop("COURSE_WEBHOOK_URL", None)  # lesson 06 never posts a notification in tests
 

@@ -3,10 +3,9 @@
 import os
 import platform
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from utils import env
+
+env.apply()
 
 
 def machine() -> str:

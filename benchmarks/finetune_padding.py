@@ -12,8 +12,12 @@ import time
 
 import common  # noqa: F401  (environment)
 import torch
-from transformers import (AutoModelForSequenceClassification, AutoTokenizer,
-                          DataCollatorWithPadding, get_linear_schedule_with_warmup)
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    DataCollatorWithPadding,
+    get_linear_schedule_with_warmup,
+)
 
 from utils import checkpoint, load_polarity
 from utils.assets import FINETUNE, LABELS, SEED, _length_grouped_batches

@@ -61,7 +61,8 @@ def snapshot_versions() -> dict[str, str]:
     for line in SNAPSHOT.read_text(encoding="utf-8").splitlines():
         match = re.match(r"^([A-Za-z0-9_.\-]+)==(\S+)$", line.strip())
         if match:
-            found[re.sub(r"[-_.]+", "-", match.group(1)).lower()] = f"{match.group(1)}=={match.group(2)}"
+            name = re.sub(r"[-_.]+", "-", match.group(1)).lower()
+            found[name] = f"{match.group(1)}=={match.group(2)}"
     return found
 
 
@@ -255,14 +256,16 @@ def main(argv=None) -> int:
         failed += not ok
         timing = (f"first cell {r['first_cell_seconds']:.0f} s"
                   + (f" (restarted {r['restarts']}×)" if r["restarts"] else "")
-                  + (f", second run {r['second_run_seconds']:.1f} s, rest {r['rest_seconds']:.0f} s"
-                     if "rest_seconds" in r else ""))
+                  + (f", second run {r['second_run_seconds']:.1f} s, "
+                     f"rest {r['rest_seconds']:.0f} s" if "rest_seconds" in r else ""))
         detail = "; ".join(r["problems"][:3]) or (
             f"{r['compared']} numbers match the committed outputs" if ok else
-            f"{r['outside']} cells differ from the committed outputs, first: {r['first_difference']}")
+            f"{r['outside']} cells differ from the committed outputs, "
+            f"first: {r['first_difference']}")
         print(f"{'PASS' if ok else 'FAIL'} {r['name']}: {timing}; {detail}")
     if results:
-        print("\nFirst cell of the first notebook printed:\n" + results[0]["first_cell_output"][-3000:])
+        print("\nFirst cell of the first notebook printed:\n"
+              + results[0]["first_cell_output"][-3000:])
     return 1 if failed else 0
 
 

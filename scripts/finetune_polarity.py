@@ -97,8 +97,12 @@ def main(argv=None) -> None:
     from accelerate import Accelerator
     from accelerate.utils import set_seed
     from torch.utils.data import DataLoader
-    from transformers import (AutoModelForSequenceClassification, AutoTokenizer,
-                              DataCollatorWithPadding, get_linear_schedule_with_warmup)
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        get_linear_schedule_with_warmup,
+    )
     from transformers.utils import logging as hf_logging
 
     from utils import checkpoint, load_polarity
@@ -124,7 +128,8 @@ def main(argv=None) -> None:
     encoder = checkpoint("encoder", verbose=False)
     tokenizer = AutoTokenizer.from_pretrained(encoder)
     polarity = load_polarity()
-    if args.train_size > polarity["train"].num_rows or args.eval_size > polarity["validation"].num_rows:
+    if (args.train_size > polarity["train"].num_rows
+            or args.eval_size > polarity["validation"].num_rows):
         raise SystemExit("--train-size / --eval-size larger than the split")
     train = polarity["train"].shuffle(seed=args.seed).select(range(args.train_size))
     valid = polarity["validation"].select(range(args.eval_size))

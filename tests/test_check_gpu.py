@@ -21,7 +21,7 @@ def test_gpu_check_runs_on_the_cpu(tmp_path):
     assert "device: cpu · transformers 4.50.3" in out
     assert "PyTorch" in out and "TensorFlow" in out
     assert "ok   sentiment fine-tune on the CPU" in out
-    line = next(l for l in out.splitlines() if "02_pipeline_pt" in l)
+    line = next(row for row in out.splitlines() if "02_pipeline_pt" in row)
     assert line.startswith("ok   02_pipeline_pt") and "largest difference 0.00e+00" in line
     assert "all checks passed" in out
     assert (assets.assets_dir() / assets.MANIFEST).read_bytes() == manifest

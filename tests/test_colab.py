@@ -108,7 +108,8 @@ def test_profile_is_derived_from_the_local_pins_and_the_snapshot():
     profile = {colab.normalize(name): version for name, version, _ in colab.read_profile()}
     colab_has = snapshot()
     for name, version in profile.items():
-        assert local.get(name) == version, f"{name}: profile {version}, requirements.txt {local.get(name)}"
+        assert local.get(name) == version, (
+            f"{name}: profile {version}, requirements.txt {local.get(name)}")
         assert colab_has.get(name) != version, f"{name}=={version} is already on Colab"
         assert name not in COLAB_KERNEL_IMPORTS, f"{name} is imported by Colab's kernel"
     keep = {colab.normalize(k) for k in colab.KEEP_COLABS}
@@ -226,7 +227,8 @@ def test_first_cell_restarts_when_an_imported_package_must_change(monkeypatch, c
     assert [bool(c) for _, c in fake.calls] == [True, False, False]  # held, then not, no-deps
     assert (fake.restarts, fake.builds) == (1, 0), "restart before anything imports numpy"
     out = capsys.readouterr().out
-    assert "Restarting the runtime to load the new numpy: when it reconnects, run this cell again" in out
+    assert ("Restarting the runtime to load the new numpy: when it reconnects, run this cell "
+            "again") in out
 
 
 def test_first_cell_stops_with_one_message_when_the_clone_fails(tmp_path, monkeypatch):
@@ -279,7 +281,8 @@ def test_bootstrap_is_standard_library_only():
 
 def test_local_branch_runs_nothing_of_colab(monkeypatch):
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
-    code = TransformerManager().transform_cell(first_code(ROOT / "solutions" / "01_nlp_frameworks.ipynb"))
+    code = TransformerManager().transform_cell(
+        first_code(ROOT / "solutions" / "01_nlp_frameworks.ipynb"))
     called = []
     monkeypatch.setattr(colab, "bootstrap", lambda *a: called.append(a))
     exec(compile(code.split("from utils import setup")[0], "<first cell>", "exec"), {})

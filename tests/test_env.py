@@ -25,8 +25,9 @@ def test_offline_is_forced_and_the_rest_respects_the_user():
 def test_no_other_file_sets_the_variables():
     """Only utils/env.py spells out the values; everything else calls env.apply() or
     env.course_environment(). (Reading a variable, or a test that unsets one, is fine.)"""
-    setting = re.compile(r"""(environ\[|setdefault\(|setenv\()\s*["'](%s)["']|["'](%s)["']\s*:\s*["']"""
-                         % ("|".join(NAMES), "|".join(NAMES)))
+    names = "|".join(NAMES)
+    setting = re.compile(rf"""(environ\[|setdefault\(|setenv\()\s*["']({names})["']"""
+                         rf"""|["']({names})["']\s*:\s*["']""")
     offenders = []
     for path in [*ROOT.glob("utils/**/*.py"), *ROOT.glob("scripts/*.py"),
                  *ROOT.glob("benchmarks/*.py"), *ROOT.glob("tests/*.py"), ROOT / "conftest.py"]:

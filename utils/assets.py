@@ -57,7 +57,8 @@ KOREAN_VOCAB_SIZE = 4000
 
 
 class AssetError(RuntimeError):
-    """An offline asset is missing or damaged; the message names it and the command that fixes it."""
+    """An offline asset is missing or damaged; the message names it and the command that
+    fixes it."""
 
 
 def assets_dir() -> Path:
@@ -310,8 +311,12 @@ def _length_grouped_batches(lengths: list[int], batch_size: int, seed: int) -> l
 
 def build_sentiment(out: Path, root: Path) -> dict:
     import torch
-    from transformers import (AutoModelForSequenceClassification, AutoTokenizer,
-                              DataCollatorWithPadding, get_linear_schedule_with_warmup)
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        get_linear_schedule_with_warmup,
+    )
 
     cfg = FINETUNE
     encoder = root / ASSETS["encoder"].folder

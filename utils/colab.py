@@ -53,14 +53,14 @@ KEEP_COLABS = {
 }
 # Local tools Colab replaces with its own front end, or that only the tests use.
 LOCAL_ONLY = {"jupyterlab", "ipykernel", "ipywidgets", "nbformat", "nbclient", "pytest",
-              "pytest-xdist", "nbval", "playwright"}
+              "pytest-xdist", "pytest-socket", "nbval", "playwright", "psutil", "ruff"}
 
 # The Colab branch of every notebook's first cell, written into each notebook by
 # ``python -m utils.colab badges`` (the clone address comes from GITHUB_REPO).
 FIRST_CELL = '''\
 import sys
 
-if "google.colab" in sys.modules:  # Colab: get the course, add what Colab lacks, build the checkpoints
+if "google.colab" in sys.modules:  # Colab: get the course, add what Colab lacks, build checkpoints
     import os, shutil, subprocess
     COURSE_REPO = os.environ.get("COURSE_REPO", "{url}")
     COURSE_DIR = os.environ.get("COURSE_DIR", "/content/course")
@@ -69,15 +69,15 @@ if "google.colab" in sys.modules:  # Colab: get the course, add what Colab lacks
         clone = subprocess.run(["git", "clone", "-q", "--depth", "1", COURSE_REPO, COURSE_DIR],
                                capture_output=True, text=True)
         if clone.returncode:
-            raise SystemExit(f"Could not get the course from {{COURSE_REPO}}: {{clone.stderr.strip()}}\\n"
-                             "To use another copy (a fork, a folder in Drive), run "
-                             "%env COURSE_REPO=<its URL or path> and then this cell again.")
+            raise SystemExit(f"Could not get the course from {{COURSE_REPO}}:\\n"
+                             f"{{clone.stderr.strip()}}\\nTo use another copy (a fork, a folder "
+                             "in Drive), run %env COURSE_REPO=<its URL or path>, then this cell.")
     sys.path.insert(0, COURSE_DIR)
     from utils.colab import bootstrap
     bootstrap(COURSE_REPO, COURSE_DIR)
 '''
-_COLAB_BRANCH = re.compile(r'import sys\n\nif "google\.colab" in sys\.modules:.*?\n(?=from utils import)',
-                           re.S)
+_COLAB_BRANCH = re.compile(
+    r'import sys\n\nif "google\.colab" in sys\.modules:.*?\n(?=from utils import)', re.S)
 
 
 class ColabSetupError(RuntimeError):
@@ -211,7 +211,10 @@ def origin_line(course: Path, repo: str | None) -> str | None:
     proc = subprocess.run(["git", "-C", str(course), "remote", "get-url", "origin"],
                           capture_output=True, text=True)
     have = proc.stdout.strip()
-    if proc.returncode != 0 or have.rstrip("/").removesuffix(".git") == repo.rstrip("/").removesuffix(".git"):
+    def same(url: str) -> str:
+        return url.rstrip("/").removesuffix(".git")
+
+    if proc.returncode != 0 or same(have) == same(repo):
         return None
     return (f"Note: {course} holds the course from {have}, not from {repo}; using it. "
             f"To switch, delete {course} (!rm -rf {course}) and run this cell again.")
@@ -380,7 +383,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     badges = sub.add_parser("badges", help="write (or --check) every Colab link and clone address")
     badges.add_argument("--check", action="store_true", help="only verify; exit 1 if out of date")
-    badges.add_argument("--repo", help="OWNER/NAME of your copy on GitHub (saved in utils/colab.py)")
+    badges.add_argument("--repo",
+                        help="OWNER/NAME of your copy on GitHub (saved in utils/colab.py)")
     args = parser.parse_args(argv)
     if args.repo:
         try:
