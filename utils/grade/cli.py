@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 import sys
 import time
@@ -91,7 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warning: {key[0]} has {len(paths)} notebooks for {key[1]} ({', '.join(paths)}); "
               "each is graded and kept apart, the best one counts.", file=sys.stderr)
     executed = executed_paths(keys, args.report_dir)
-    private_paths = [SOLUTIONS]
+    # Never readable from a kernel: the instructor's solutions and hidden tests, and this
+    # process's own files in /proc (its environment may hold the teacher's secrets).
+    private_paths = [SOLUTIONS, Path(f"/proc/{os.getpid()}")]
     records: list[SubmissionRecord] = []
     started = time.monotonic()
     write_reports(records, args.report_dir, mode, args.timeout, skipped, finished=False)
@@ -115,8 +118,8 @@ def main(argv: list[str] | None = None) -> int:
                                  f"{str(err)[:300]}"
                 record.zero(ExerciseStatus.NOT_RUN, "could not be graded")
         changes = baseline.check_environment()
-        if changes:
-            mark_tampered(record, [str(c) for c in changes])
+        if changes or record.tampered:
+            mark_tampered(record, record.tampered + [str(c) for c in changes])
             failed = baseline.restore(changes)
             for line in failed:
                 print(f"error: could not undo a change a notebook made: {line}", file=sys.stderr)

@@ -264,8 +264,7 @@ def end_processes(mark: str, group: int | None = None) -> int:
     ended = set()
     if group:
         try:
-            os.killpg(group, signal.SIGKILL)
-            ended.add(group)
+            os.killpg(group, signal.SIGKILL)  # the kernel's own group; not counted
         except (ProcessLookupError, PermissionError):
             pass
     needle = f"{RUN_MARK}={mark}".encode()

@@ -287,7 +287,7 @@ def _bootstrap(config):
             text = f"<{_type(value).__name__}>"
         return text if _len(text) <= limit else text[:limit] + "…"
 
-    def run_check(ex_id, answer, args, kwargs):
+    def run_check(ex_id, answer, args, kwargs, tag):
         """(status, feedback) of the private check on converted values."""
         notes = []
         try:
@@ -303,12 +303,12 @@ def _bootstrap(config):
             return "error", f"no exercise {ex_id} in the course's checks"
         if answer is Ellipsis or answer is NotImplemented:
             return "not answered", "no answer yet."
-        state["current"] = ex_id
+        state["current"] = tag
         try:
             praise = exercise.check(answer, *args, **kwargs)
         except Wrong as wrong:
-            return "failed", " ".join(f"{wrong.problem}" + (f" Hint: {wrong.hint}"
-                                                            if wrong.hint else "").split()) + note
+            text = _str(wrong.problem) + (f" Hint: {wrong.hint}" if wrong.hint else "")
+            return "failed", " ".join(text.split()) + note
         except _BaseException as err:
             return "error", f"the check could not handle this answer: {describe(err)}{note}"
         finally:
@@ -384,7 +384,7 @@ def _bootstrap(config):
                     calls.append((ex_id, answer, args, kwargs))
 
                 namespace[config["recorder"]] = record
-                state["current"] = statement["ids"][0] if statement["ids"] else None
+                state["current"] = "hidden " + statement["ids"][0] if statement["ids"] else None
                 try:
                     _exec(_compile(statement["source"], "<hidden test>", "exec"), namespace)
                 except _BaseException as err:
@@ -398,14 +398,15 @@ def _bootstrap(config):
                 finally:
                     state["current"] = None
                 recorded.extend((c[0], c[1], c[2], c[3], None) for c in calls)
-        # (B) the grader's checks, on exact values
+        # (B) the grader's checks, on exact values. The checks import and call libraries that
+        # look at their own call stack, so frames are no longer refused (tracebacks through
+        # the grader's own frames still are).
+        state["phase"] = "checking"
+        oracle = state["oracle"]
+        message = ("your code called the course's check functions while it was graded ({}); an "
+                   "answer must be computed, not looked up from the checker.")
         for ex_id, (answer, args, kwargs) in answers.items():
-            status, feedback = run_check(ex_id, answer, args, kwargs)
-            if ex_id in state["oracle"]:
-                status, feedback = "failed", (
-                    "your code called the course's check functions while it was graded "
-                    f"({state['oracle'][ex_id]}); an answer must be computed, not looked up "
-                    "from the checker.")
+            status, feedback = run_check(ex_id, answer, args, kwargs, ex_id)
             exercises[ex_id] = {"status": status, "feedback": feedback[:4000]}
         for ex_id, answer, args, kwargs, failure in recorded:
             entry = hidden_results.setdefault(ex_id, {"run": 0, "failed": None})
@@ -415,22 +416,21 @@ def _bootstrap(config):
             inputs = ", ".join([short(a) for a in args] +
                                [f"{k}={short(v)}" for k, v in kwargs.items()])
             if failure is None:
-                status, feedback = run_check(ex_id, answer, _list(args), _dict(kwargs))
+                status, feedback = run_check(ex_id, answer, _list(args), _dict(kwargs),
+                                             "hidden " + ex_id)
                 if status != "passed":
                     failure = feedback
-            if ex_id in state["oracle"]:
-                failure = ("your code called the course's check functions while it was graded "
-                           f"({state['oracle'][ex_id]}); an answer must be computed, not looked "
-                           "up from the checker.")
+            if "hidden " + ex_id in oracle:
+                failure = message.format(oracle["hidden " + ex_id])
             if failure:
                 where = f" (with {inputs})" if inputs else ""
                 entry["failed"] = f"{failure[:2000]}{where}"
-        for ex_id in state["oracle"]:
-            if ex_id in exercises and exercises[ex_id]["status"] == "passed":
-                exercises[ex_id] = {"status": "failed", "feedback": "your code called the "
-                                    "course's check functions while it was graded."}
+        for ex_id in exercises:
+            if ex_id in oracle and exercises[ex_id]["status"] == "passed":
+                exercises[ex_id] = {"status": "failed", "feedback": message.format(oracle[ex_id])}
         return {"exercises": exercises, "hidden": hidden_results}
 
+    hook.__cantrace__ = True  # else Python turns profiling off inside the hook, where grading runs
     sys.addaudithook(hook)
     try:
         _os_unlink(config["bootstrap_path"])

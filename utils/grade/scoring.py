@@ -90,8 +90,7 @@ def grade_one(sub: Submission, lesson: Lesson, timeout: float, hidden: bool,
             nbformat.write(nb, str(executed))
             record.executed = str(executed)
         score(record, nb, run, lesson, timeout, hidden)
-        if changed:
-            mark_tampered(record, changed)
+        record.tampered = changed  # the caller adds what changed outside, then marks it
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         record.seconds = round(time.monotonic() - started, 1)
@@ -131,8 +130,8 @@ def score(record: SubmissionRecord, nb, run, lesson: Lesson, timeout: float,
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         notes.append(errors[0] + more)
-    if run.processes_ended > 1:
-        notes.append(f"the grader ended {run.processes_ended - 1} process(es) the notebook "
+    if run.processes_ended:
+        notes.append(f"the grader ended {run.processes_ended} process(es) the notebook "
                      "left running")
     result = run.result
     if run.dead_cell or result is None or result.get("error"):
