@@ -116,8 +116,9 @@ def attacks(tmp):
         "a14_giant": notebook("print('x' * 3_000_000)\nanswer = 'y' * 5_000_000"),
         "a15_killer": notebook("import os\nos._exit(1)"),
         "a16_hooks": notebook(
-            "import sys, gc\nfor attempt in [lambda: sys.addaudithook(lambda e, a: None),\n"
-            "                lambda: gc.get_objects(), lambda: sys.settrace(lambda *a: None)]:\n"
+            "import sys, gc, socket\nfor attempt in [lambda: sys.addaudithook(lambda e, a: None),\n"
+            "                lambda: gc.get_objects(), lambda: sys.settrace(lambda *a: None),\n"
+            "                lambda: socket.create_connection(('93.184.215.14', 80), 5)]:\n"
             "    try:\n        attempt()\n        print('allowed')\n"
             "    except Exception as err:\n        print('refused:', err)\n"
             "answer = 'b'"),
@@ -237,6 +238,11 @@ def test_what_the_report_says(run):
     assert records["a17_audit_patched"]["status"] == "grader error"
     hooks = records["a16_hooks"]
     assert ex(hooks, "00.2")["status"] == "failed"
+    executed = nbformat.read(hooks["executed"], as_version=4)
+    printed = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
+    assert "allowed" not in printed
+    assert printed.count("refused:") == 4
+    assert "Blocked a network connection to 93.184.215.14:80" in printed  # no setup() called
 
 
 @pytest.mark.parametrize("student,changed", [
