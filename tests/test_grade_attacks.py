@@ -26,7 +26,7 @@ from utils import grade
 ROOT = Path(__file__).resolve().parent.parent
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 SECRETS = {"HF_TOKEN": "hf_" + "Q" * 34,
-           "COURSE_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/" + "W" * 24,
+           "COURSE_WEBHOOK_URL": "https://hooks." + "slack.com/services/T0/B0/" + "W" * 24,
            "MY_API_KEY": "key-" + "K" * 30, "DB_PASSWORD": "pw-" + "P" * 20}
 INNOCENT = ["answer = 'c'", "num_tokens = '3'  # a wrong type: the check fails at once"]
 FAKE_RESULT = ('{"exercises": {"00.1": {"status": "passed", "feedback": "ok"}, '
@@ -116,8 +116,10 @@ def attacks(tmp):
         "a14_giant": notebook("print('x' * 3_000_000)\nanswer = 'y' * 5_000_000"),
         "a15_killer": notebook("import os\nos._exit(1)"),
         "a16_hooks": notebook(
-            "import sys, gc, socket\nfor attempt in [lambda: sys.addaudithook(lambda e, a: None),\n"
-            "                lambda: gc.get_objects(), lambda: sys.settrace(lambda *a: None),\n"
+            "import sys, gc, os, socket\nseen = []\nsys.addaudithook(lambda e, a: seen.append(e))\n"
+            "os.listdir('.')\nprint(f'my hook saw {len(seen)} events')\n"
+            "for attempt in [lambda: gc.get_objects(),\n"
+            "                lambda: sys.settrace(lambda *a: None),\n"
             "                lambda: socket.create_connection(('93.184.215.14', 80), 5)]:\n"
             "    try:\n        attempt()\n        print('allowed')\n"
             "    except Exception as err:\n        print('refused:', err)\n"
@@ -241,7 +243,8 @@ def test_what_the_report_says(run):
     executed = nbformat.read(hooks["executed"], as_version=4)
     printed = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
     assert "allowed" not in printed
-    assert printed.count("refused:") == 4
+    assert "my hook saw 0 events" in printed  # Python drops a hook that another refuses
+    assert printed.count("refused:") == 3
     assert "Blocked a network connection to 93.184.215.14:80" in printed  # no setup() called
 
 
@@ -325,7 +328,7 @@ def test_csv_cell_escaping():
 def test_the_kernel_environment_is_allow_listed(tmp_path):
     env = grade.kernel_env(tmp_path, tmp_path / "ipython", "mark", source={
         "PATH": "/usr/bin", "HOME": "/home/x", "HF_TOKEN": "hf_x", "AWS_SECRET_ACCESS_KEY": "x",
-        "COURSE_WEBHOOK_URL": "https://hooks.slack.com/x", "GITHUB_TOKEN": "x",
+        "COURSE_WEBHOOK_URL": "https://hooks." + "slack.com/x", "GITHUB_TOKEN": "x",
         "HF_HOME": "https://hooks.example.com/token", "LC_ALL": "C.UTF-8", "RANDOM_VAR": "1"})
     assert {"PATH", "HOME", "LC_ALL", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE",
             "HF_HUB_OFFLINE", "IPYTHONDIR"} <= set(env)
