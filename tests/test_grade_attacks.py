@@ -165,7 +165,7 @@ def run(tmp_path_factory):
     env = dict(os.environ, **SECRETS, PYTHONPATH=str(ROOT))
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "utils.grade", str(subs), "--timeout", "120",
+            [sys.executable, "-m", "utils.grade", str(subs), "--timeout", "300",
              "--report-dir", str(reports)], cwd=ROOT, env=env, capture_output=True, text=True,
             timeout=1500)
         after = {p: digest(p) for p in protected}

@@ -309,6 +309,8 @@ def _bootstrap(config):
         except Wrong as wrong:
             text = _str(wrong.problem) + (f" Hint: {wrong.hint}" if wrong.hint else "")
             return "failed", " ".join(text.split()) + note
+        except KeyboardInterrupt:  # the grader's time limit interrupts the kernel
+            return "error", "the check did not finish within the grader's time limit."
         except _BaseException as err:
             return "error", f"the check could not handle this answer: {describe(err)}{note}"
         finally:
