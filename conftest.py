@@ -6,9 +6,15 @@ exercise stubs, which the generator tags ``raises-exception``; outputs are not c
 """
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
+
+# No test process writes bytecode into the course's folders: the grader's tests treat a new
+# file under utils/__pycache__ during a grading run as a submission's tampering.
+sys.dont_write_bytecode = True
+os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 
 # Every kernel and test runs offline; TensorFlow uses Keras 2 and stays quiet.
 os.environ["HF_HUB_OFFLINE"] = "1"
