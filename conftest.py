@@ -17,12 +17,18 @@ lets connections go to loopback only, for Jupyter. Kernels get the course's own 
 """
 
 import os
+import sys
 from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
 
-from utils import env
+# No test process writes bytecode into the course's folders: the grader's tests treat a new
+# file under utils/__pycache__ during a grading run as a submission's tampering.
+sys.dont_write_bytecode = True
+os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
+
+from utils import env  # noqa: E402  (after the bytecode switch)
 
 # Every kernel and test runs offline; TensorFlow uses Keras 2 and stays quiet.
 env.apply(force=True)

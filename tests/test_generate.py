@@ -172,3 +172,42 @@ def test_generator_never_overwrites_learner_work(tmp_path, capsys):
     assert generate.main(argv) == 1 and target.read_text() == "{ not json"
     assert generate.main(argv + ["--force"]) == 0
     assert "x = 41" not in target.read_text()
+
+
+@pytest.mark.parametrize("marker", ["# begin solution", "# Begin Solution", "# BEGIN SOLUTON",
+                                    "#BEGIN  SOLUTION", "# END SOLUTIN", "# end solution"])
+def test_misspelt_or_wrong_case_markers_fail_generation(marker):
+    nb = _solution_with(f"{marker}\nanswer = 'c'\n# END SOLUTION\ncheck(\"00.2\", answer)"
+                        if "END" not in marker.upper() else
+                        f"# BEGIN SOLUTION\nanswer = 'c'\n{marker}\ncheck(\"00.2\", answer)")
+    with pytest.raises(NotebookError, match=r"01_x.ipynb, cell 1, line \d: .* looks like a "
+                                            r"misspelt `# (BEGIN|END) SOLUTION`"):
+        student_notebook(nb, "01_x.ipynb")
+
+
+def test_an_exercise_cell_without_a_solution_block_fails_generation(tmp_path, capsys):
+    nb = _solution_with("answer = 'c'  # the author forgot the markers\ncheck(\"00.2\", answer)")
+    with pytest.raises(NotebookError, match="01_x.ipynb, cell 1: an exercise cell .* without a "
+                                            "# BEGIN SOLUTION / # END SOLUTION block"):
+        student_notebook(nb, "01_x.ipynb")
+    sols, nbs = tmp_path / "solutions", tmp_path / "notebooks"
+    sols.mkdir()
+    nbformat.write(nb, sols / "01_x.ipynb")
+    assert generate.main(["--solutions", str(sols), "--notebooks", str(nbs)]) == 1
+    assert "01_x.ipynb, cell 1: an exercise cell" in capsys.readouterr().err
+    assert not (nbs / "01_x.ipynb").exists()  # nothing leaked
+    # A check call that is not an exercise (indented, e.g. in a try block) is fine.
+    student_notebook(_solution_with("try:\n    check(\"00.1\", \"12\")\nexcept Exception:\n"
+                                    "    pass"), "01_x.ipynb")
+
+
+def test_metadata_is_kept_by_allow_list():
+    nb = _solution_with("# BEGIN SOLUTION\nx = 1\n# END SOLUTION")
+    nb.metadata["colab"] = {"provenance": [{"user": "teacher@example.com"}]}
+    nb.metadata["widgets"] = {"state": {}}
+    nb.cells[1].metadata.update({"tags": ["keep"], "colab": {"id": "x"}, "execution": {"t": 1},
+                                 "jupyter": {"source_hidden": True}})
+    student = student_notebook(nb)
+    assert set(student.metadata) == {"kernelspec", "course"}
+    assert student.cells[1].metadata == {"tags": ["keep", "raises-exception"],
+                                         "jupyter": {"source_hidden": True}}

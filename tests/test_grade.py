@@ -284,7 +284,7 @@ def test_exercises_are_read_from_the_solution_and_the_registry():
     assert [(e.id, e.answer, e.points) for e in lesson.exercises] == \
         [("00.1", "num_tokens", 1), ("00.2", "answer", 1)]
     assert lesson.max_points == 2 and lesson.modules == ["utils.exercises.lesson00"]
-    assert [s["ids"] for cell in lesson.hidden for s in cell] == [["00.1"]]
+    assert [s.ids for cell in lesson.hidden for s in cell] == [["00.1"]]
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "solutions").glob("*.ipynb")), ids=lambda p: p.name)

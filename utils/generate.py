@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import difflib
 import hashlib
 import json
 import re
@@ -38,6 +39,9 @@ HIDDEN_TAG = "hidden-tests"  # grader-only cells: kept in solutions/, removed fr
 _COLAB_LINK = re.compile(r"(colab\.research\.google\.com/github/[^/\s]+/[^/\s]+/blob/[^/\s]+/)"
                          r"solutions/")
 _EXERCISE_ID = re.compile(r"""check\(\s*["']([\w.]+)["']""")
+_TOP_LEVEL_CHECK = re.compile(r"""^check\(\s*["'][\w.]+["']""", re.MULTILINE)
+NOTEBOOK_METADATA = {"kernelspec", "language_info"}  # "course" is written by the generator
+CELL_METADATA = {"tags", "jupyter", "collapsed", "scrolled", "editable", "deletable"}
 
 
 class NotebookError(ValueError):
@@ -58,13 +62,34 @@ def read_notebook(path: Path):
     return nb
 
 
+def _near_marker(line: str) -> str | None:
+    """The marker a comment line was probably meant to be (wrong case, misspelt, extra
+    spaces), or None when it is not like a marker at all."""
+    text = line.strip()
+    if not text.startswith("#") or text in (BEGIN, END):
+        return None
+    words = " ".join(text.lstrip("#").split()).upper()
+    for marker in (BEGIN, END):
+        target = marker.lstrip("# ")
+        if words == target or difflib.SequenceMatcher(None, words, target).ratio() >= 0.8:
+            return marker
+    return None
+
+
 def stub_source(source: str, where: str) -> tuple[str, bool]:
-    """Replace each BEGIN/END SOLUTION block with a stub; returns (source, changed)."""
+    """Replace each BEGIN/END SOLUTION block with a stub; returns (source, changed).
+
+    A marker in the wrong case or misspelt (``# begin solution``, ``# BEGIN SOLUTON``) is an
+    error, not a comment: it would copy the answer into the student notebook."""
     out, inside, changed, indent = [], False, False, ""
     exercise = _EXERCISE_ID.search(source)
     label = f"Exercise {exercise.group(1)}" if exercise else "Exercise"
     for number, line in enumerate(source.splitlines(), 1):
         stripped = line.strip()
+        meant = _near_marker(line)
+        if meant:
+            raise NotebookError(f"{where}, line {number}: `{stripped[:60]}` looks like a "
+                                f"misspelt `{meant}`; write the marker exactly.")
         if stripped == BEGIN:
             if inside:
                 raise NotebookError(f"{where}, line {number}: {BEGIN} inside another block.")
@@ -103,19 +128,34 @@ def learner_edited(path: Path, new) -> bool:
     return digest != recorded
 
 
-def student_notebook(solution):
-    """The student copy of a solution notebook (a new object; the input is not changed)."""
+def exercise_cell(source: str) -> bool:
+    """A cell with a top-level ``check("NN.k", ...)`` call: its answer must be in a block."""
+    return _TOP_LEVEL_CHECK.search(source) is not None
+
+
+def student_notebook(solution, name: str = "notebook"):
+    """The student copy of a solution notebook (a new object; the input is not changed).
+
+    Only allow-listed notebook and cell metadata are kept (e.g. no Colab provenance, widget
+    state or execution times). An exercise cell without a solution block is an error: its
+    answer would be copied into the student copy."""
     nb = copy.deepcopy(solution)
-    nb.metadata.pop("widgets", None)
-    nb.metadata.pop("course", None)
+    for key in [k for k in nb.metadata if k not in NOTEBOOK_METADATA]:
+        del nb.metadata[key]
     nb.cells = [cell for cell in nb.cells if HIDDEN_TAG not in cell.metadata.get("tags", [])]
     for index, cell in enumerate(nb.cells):
-        cell.metadata.pop("execution", None)
+        for key in [k for k in cell.metadata if k not in CELL_METADATA]:
+            del cell.metadata[key]
         if cell.cell_type == "markdown":  # "Open in Colab" opens the student copy
             cell.source = _COLAB_LINK.sub(r"\1notebooks/", cell.source)
         if cell.cell_type != "code":
             continue
-        cell.source, changed = stub_source(cell.source, f"cell {index}")
+        exercise = exercise_cell(cell.source)
+        cell.source, changed = stub_source(cell.source, f"{name}, cell {index}")
+        if exercise and not changed:
+            raise NotebookError(f"{name}, cell {index}: an exercise cell (it calls check(...)) "
+                                f"without a {BEGIN} / {END} block; its answer would be copied "
+                                "into the student notebook.")
         tags = [t for t in cell.metadata.get("tags", []) if t != STUB_TAG]
         if changed:
             tags.append(STUB_TAG)
@@ -173,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     stale, errors = [], []
     for source, target in pairs(args.solutions, args.notebooks):
         try:
-            student = student_notebook(read_notebook(source))
+            student = student_notebook(read_notebook(source), source.name)
         except NotebookError as err:
             errors.append(str(err))
             continue

@@ -1,0 +1,5 @@
+import sys
+
+from utils.grade.cli import main
+
+sys.exit(main())
