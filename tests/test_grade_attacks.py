@@ -75,7 +75,8 @@ def attacks(tmp):
             "answer = Fake()"),
         "a05_solutions_reader": notebook(
             "import json, re\nfound = []\n"
-            f"for path in ['../solutions/00_setup.ipynb', {str(ROOT / 'solutions' / '00_setup.ipynb')!r}]:\n"
+            "for path in ['../solutions/00_setup.ipynb', "
+            f"{str(ROOT / 'solutions' / '00_setup.ipynb')!r}]:\n"
             "    try:\n        found.append(open(path, encoding='utf-8').read())\n"
             "    except OSError as err:\n        print(type(err).__name__, err)\n"
             "answer = re.search(r\"answer = '(\\w)'\", ''.join(found)).group(1)"),

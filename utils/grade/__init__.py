@@ -34,15 +34,28 @@ broken (a solution whose declarations cannot be read) or a change could not be u
 """
 
 from utils.grade.cli import DEFAULT_REPORT_DIR, DEFAULT_TIMEOUT, main
-from utils.grade.declarations import (Declared, HiddenStatement, Lesson, LessonError,
-                                      check_call, checked_ids, lesson_problems, load_lesson)
+from utils.grade.declarations import (
+                                      Declared,
+                                      HiddenStatement,
+                                      Lesson,
+                                      LessonError,
+                                      check_call,
+                                      checked_ids,
+                                      lesson_problems,
+                                      load_lesson,
+)
 from utils.grade.execution import MAX_OUTPUT_CHARS
 from utils.grade.isolation import Baseline, kernel_env
-from utils.grade.records import (ExerciseResult, ExerciseStatus, NotebookStatus,
-                                 SubmissionRecord)
+from utils.grade.records import ExerciseResult, ExerciseStatus, NotebookStatus, SubmissionRecord
 from utils.grade.reports import CSV_FIELDS, csv_rows, write_reports
-from utils.grade.submissions import (Submission, UsageError, collect, match_solution,
-                                     read_submission, student_id)
+from utils.grade.submissions import (
+                                      Submission,
+                                      UsageError,
+                                      collect,
+                                      match_solution,
+                                      read_submission,
+                                      student_id,
+)
 
 __all__ = ["main", "load_lesson", "lesson_problems", "collect", "match_solution", "student_id",
            "read_submission", "kernel_env", "Baseline", "Declared", "HiddenStatement", "Lesson",

@@ -133,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{len(records)} notebook(s) of {len({r.student for r in records})} student(s) "
           f"{'self-checked' if args.self_check else 'graded'} in {elapsed:.0f} s; reports: "
           f"{csv_path}, {json_path}")
-    if args.self_check and any(l.hidden for l in lessons.values() if isinstance(l, Lesson)):
+    if args.self_check and any(lesson.hidden for lesson in lessons.values()
+                                   if isinstance(lesson, Lesson)):
         print("Self-check runs the checks of your notebook only; the grader also runs hidden "
               "tests (e.g. your functions on other inputs).")
     return status

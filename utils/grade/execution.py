@@ -16,10 +16,10 @@ from pathlib import Path
 
 import nbformat
 
+from utils.generate import REPO_ROOT
 from utils.grade import kernel
 from utils.grade.declarations import RECORDER, Lesson
 from utils.grade.isolation import Baseline, end_processes, kernel_env
-from utils.generate import REPO_ROOT
 
 MAX_OUTPUT_CHARS = 200_000         # per cell: a notebook that prints forever must not fill memory
 MAX_NOTEBOOK_OUTPUT = 2_000_000    # all cells together
@@ -40,8 +40,8 @@ class Run:
 
 
 def _hmac(key: bytes, data: bytes) -> str:
-    import hmac
     import hashlib
+    import hmac
 
     return hmac.new(key, data, hashlib.sha256).hexdigest()
 

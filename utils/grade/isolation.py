@@ -153,7 +153,7 @@ class Baseline:
     hook_folders: list[str] = field(default_factory=list)
 
     @classmethod
-    def take(cls, root: Path = REPO_ROOT) -> "Baseline":
+    def take(cls, root: Path = REPO_ROOT) -> Baseline:
         base = cls()
         for name in COURSE_DIRS:
             for rel, data in read_tree(root / name).items():

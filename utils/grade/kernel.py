@@ -222,7 +222,8 @@ def _bootstrap(config):
             return bool.__bool__(value)
         for base, convert in ((_int, lambda v: _int.__add__(v, 0)),
                               (_float, _float.__float__), (_str, _str.__str__),
-                              (bytes, lambda v: bytes.__bytes__(v)), (complex, complex.__complex__)):
+                              (bytes, lambda v: bytes.__bytes__(v)),
+                              (complex, complex.__complex__)):
             if _issubclass(kind, base):
                 notes.append(f"{kind.__name__} was read as {base.__name__}")
                 return convert(value)
@@ -383,7 +384,7 @@ def _bootstrap(config):
                 calls = []
 
                 def record(ex_id, answer, *args, **kwargs):
-                    calls.append((ex_id, answer, args, kwargs))
+                    calls.append((ex_id, answer, args, kwargs))  # noqa: B023 (used in this pass)
 
                 namespace[config["recorder"]] = record
                 state["current"] = "hidden " + statement["ids"][0] if statement["ids"] else None

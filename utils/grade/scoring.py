@@ -19,8 +19,13 @@ import nbformat
 from utils.grade.declarations import Lesson
 from utils.grade.execution import _first_line, execute_and_grade
 from utils.grade.isolation import Baseline
-from utils.grade.records import (ExerciseResult, ExerciseStatus, NotebookStatus,
-                                 SubmissionRecord, cap)
+from utils.grade.records import (
+    ExerciseResult,
+    ExerciseStatus,
+    NotebookStatus,
+    SubmissionRecord,
+    cap,
+)
 from utils.grade.submissions import Submission, read_submission
 
 S = ExerciseStatus

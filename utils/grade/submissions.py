@@ -151,7 +151,8 @@ def read_submission(path: Path):
     size = path.stat().st_size
     if size > MAX_NOTEBOOK_BYTES:
         return None, (f"not graded: the file is {size / 1e6:.0f} MB, over the "
-                      f"{MAX_NOTEBOOK_BYTES / 1e6:.0f} MB limit (clear the outputs and save again).")
+                      f"{MAX_NOTEBOOK_BYTES / 1e6:.0f} MB limit (clear the outputs and save "
+                      f"again).")
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
