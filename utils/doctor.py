@@ -40,7 +40,7 @@ DEFAULT_CELLS = 3
 MIN_MEMORY_GB = 3.0
 # Lessons 06-07 write Trainer checkpoints (a few hundred MB); pip caches and outputs need room too.
 MIN_DISK_GB = 2.0
-KERNEL_TIMEOUT = 60
+KERNEL_TIMEOUT = 120  # per cell; on an idle laptop the whole check takes 10-20 s
 
 
 @dataclass
@@ -60,6 +60,16 @@ def _pins(path: Path = REQUIREMENTS) -> dict[str, str]:
         if match:
             pins[match.group(1)] = match.group(2)
     return pins
+
+
+def _matches(have: str, pinned: str) -> bool:
+    """pip's meaning of ``==``: a local label (``2.13.0+cpu``) matches ``==2.13.0``."""
+    try:
+        from packaging.specifiers import SpecifierSet
+
+        return SpecifierSet(f"=={pinned}").contains(have, prereleases=True)
+    except Exception:  # packaging missing or an unparsable version
+        return have.split("+", 1)[0] == pinned.split("+", 1)[0]
 
 
 def check_python() -> Result:
@@ -86,7 +96,7 @@ def check_versions(requirements: Path = REQUIREMENTS) -> Result:
         except metadata.PackageNotFoundError:
             missing.append(name)
             continue
-        if have != wanted:
+        if not _matches(have, wanted):
             wrong.append(f"{name} {have} (pinned {wanted})")
     if not wrong and not missing:
         return Result("versions", True, f"all {len(pins)} pinned packages of requirements.txt "
@@ -169,8 +179,12 @@ def check_kernel_and_lesson(kernel_name: str, lesson: str, cells: int) -> list[R
                        "environment (make setup does this)"),
                 Result("lesson", False, "not run: no kernel", "fix the kernel first")]
     where = f"{kernel_name} → {spec_argv[0]}"
+    import tempfile
+
+    log = tempfile.TemporaryFile()  # the kernel's own messages, quoted when it fails
     try:
-        km.start_kernel(env=_kernel_env(), cwd=str(NOTEBOOKS if NOTEBOOKS.is_dir() else REPO_ROOT))
+        km.start_kernel(env=_kernel_env(), cwd=str(NOTEBOOKS if NOTEBOOKS.is_dir() else REPO_ROOT),
+                        stdout=log, stderr=log)
     except Exception as err:
         return [Result("kernel", False, f"the kernel ({where}) does not start: "
                                         f"{type(err).__name__}: {err}",
@@ -182,18 +196,29 @@ def check_kernel_and_lesson(kernel_name: str, lesson: str, cells: int) -> list[R
     client = km.client()
     try:
         client.start_channels()
+        printed: list[str] = []
+
+        def stdout(msg):
+            if msg["msg_type"] == "stream":
+                printed.append(msg["content"]["text"])
+
         try:
             client.wait_for_ready(timeout=KERNEL_TIMEOUT)
             reply = client.execute_interactive(
-                "import sys; print(sys.executable)", timeout=KERNEL_TIMEOUT,
-                output_hook=lambda msg: None)
+                "import sys; print(sys.executable)", timeout=KERNEL_TIMEOUT, output_hook=stdout)
             ok = reply["content"]["status"] == "ok"
         except Exception as err:
             ok, reply = False, {"content": {"ename": type(err).__name__, "evalue": str(err)}}
+        if ok and printed:
+            where = f"{kernel_name} → {''.join(printed).strip()}"
         if not ok:
             content = reply["content"]
+            log.seek(0)
+            said = [line for line in log.read().decode(errors="replace").splitlines()
+                    if line.strip()]
+            said = f" (the kernel said: {said[-1][:200]})" if said else ""
             results.append(Result("kernel", False, f"the kernel ({where}) started but does not "
-                                  f"answer: {content.get('ename')}: {content.get('evalue')}",
+                                  f"answer: {content.get('ename')}: {content.get('evalue')}{said}",
                                   "restart the machine's Jupyter; if it persists, reinstall "
                                   "ipykernel with `make setup`", time.perf_counter() - start))
             results.append(Result("lesson", False, "not run: no kernel", "fix the kernel first"))
@@ -233,6 +258,7 @@ def check_kernel_and_lesson(kernel_name: str, lesson: str, cells: int) -> list[R
     finally:
         client.stop_channels()
         km.shutdown_kernel(now=True)
+        log.close()
 
 
 def _available_memory_bytes() -> int | None:
