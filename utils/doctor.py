@@ -219,7 +219,8 @@ def check_kernel_and_lesson(kernel_name: str, lesson: str, cells: int) -> list[R
             said = f" (the kernel said: {said[-1][:200]})" if said else ""
             results.append(Result("kernel", False, f"the kernel ({where}) started but does not "
                                   f"answer: {content.get('ename')}: {content.get('evalue')}{said}",
-                                  "restart the machine's Jupyter; if it persists, reinstall "
+                                  "kernels talk to Jupyter over 127.0.0.1: check that loopback "
+                                  "is up and no firewall or VPN blocks it; then reinstall "
                                   "ipykernel with `make setup`", time.perf_counter() - start))
             results.append(Result("lesson", False, "not run: no kernel", "fix the kernel first"))
             return results
