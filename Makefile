@@ -8,7 +8,7 @@ PORT   ?= 8888
 STAMP  := $(VENV)/.course-installed
 PIP    := $(PY) -m pip --disable-pip-version-check --no-input
 
-.PHONY: setup lab test assets student solutions bench determinism
+.PHONY: setup lab test assets student solutions bench determinism doctor bundle
 
 setup: $(STAMP) assets
 
@@ -54,3 +54,11 @@ bench: setup
 # Run the output-comparing notebook tests RUNS times (default 3) and report any cell that changed.
 determinism: setup
 	$(PY) scripts/determinism.py --runs $(or $(RUNS),3)
+
+# Is this machine ready for a session? One line per check, under a minute.
+doctor: $(STAMP)
+	$(PY) -m utils.doctor
+
+# An offline bundle for laptops without internet: make bundle OUT=/media/usb/hf-course-bundle
+bundle: setup
+	$(PY) -m utils.bundle make --out $(or $(OUT),$(error give the bundle folder: make bundle OUT=DIR))
