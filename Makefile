@@ -17,7 +17,7 @@ INSTALLER  ?= uv
 UV_VERSION := 0.13.9
 UV         := $(VENV)/bin/uv
 
-.PHONY: setup lab test assets student solutions bench determinism
+.PHONY: setup lab test assets student solutions bench determinism doctor bundle
 
 setup: $(STAMP) assets
 	@now=$$(date +%s); total=$$((now - $(SETUP_START))); \
@@ -81,3 +81,11 @@ bench: setup
 # Run the output-comparing notebook tests RUNS times (default 3) and report any cell that changed.
 determinism: setup
 	$(PY) scripts/determinism.py --runs $(or $(RUNS),3)
+
+# Is this machine ready for a session? One line per check, under a minute.
+doctor: $(STAMP)
+	$(PY) -m utils.doctor
+
+# An offline bundle for laptops without internet: make bundle OUT=/media/usb/hf-course-bundle
+bundle: setup
+	$(PY) -m utils.bundle make --out $(or $(OUT),$(error give the bundle folder: make bundle OUT=DIR))

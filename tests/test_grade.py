@@ -67,7 +67,7 @@ def batch(tmp_path_factory):
     save(root, "idle", read("notebooks/01_nlp_frameworks.ipynb"), "01_nlp_frameworks.ipynb")
     partial = fill(read("notebooks/01_nlp_frameworks.ipynb"), "01.2",
                    "class_name = type(classifier).__name__")
-    save(root, "partial", fill(partial, "01.3", 'answer = "a"'), "01_nlp_frameworks.ipynb")
+    save(root, "partial", fill(partial, "01.3", 'answer = "b"'), "01_nlp_frameworks.ipynb")
     # Deleted / edited check cells, with wrong answers.
     save(root, "edited", minimal(
         "def count_tokens(text):\n    return len(text.split())",
@@ -157,7 +157,7 @@ def test_partial_answers_get_partial_score(batch):
     assert got["01.1"]["status"] == "not answered"
     assert got["01.2"]["status"] == "passed" and got["01.2"]["points"] == 1
     assert got["01.3"]["status"] == "failed"
-    assert "(a) is not the best answer" in got["01.3"]["feedback"]
+    assert "(b) is not the best answer" in got["01.3"]["feedback"]
     assert "transformers 5 has no TensorFlow classes" in got["01.3"]["feedback"]  # the hint
 
 

@@ -111,7 +111,7 @@ def test_02_2_rejects_wrong_types(answer):
 
 
 def test_02_3_quiz():
-    ok("02.3", "b")
+    ok("02.3", "d")
     assert "nothing translates" in failure("02.3", "a")
     assert "got int" in failure("02.3", 2)
 
@@ -194,9 +194,9 @@ def test_03_3_rejects_wrong_types(answer):
 
 
 def test_03_4_quiz():
-    ok("03.4", "B")
+    ok("03.4", "C")
     assert "only the weights the message lists" in failure("03.4", "a")
-    assert "got list" in failure("03.4", ["b"])
+    assert "got list" in failure("03.4", ["c"])
 
 
 def test_pytorch_checks_do_not_import_tensorflow():

@@ -86,9 +86,9 @@ def test_04_3_small_korean_tokenizer():
 
 
 def test_04_4_quiz():
-    check("04.4", "b")
+    check("04.4", "a")
     with pytest.raises(ExerciseFailed, match="nothing links a tokenizer"):
-        check("04.4", "a")
+        check("04.4", "b")
     with pytest.raises(ExerciseFailed, match="got int"):
         check("04.4", 2)
 

@@ -107,9 +107,9 @@ def test_06_3_language_data(lang_parts):
 
 
 def test_06_4_quiz():
-    check("06.4", "b")
+    check("06.4", "d")
     with pytest.raises(ExerciseFailed, match="test set must not choose"):
-        check("06.4", "d")
+        check("06.4", "b")
     with pytest.raises(ExerciseFailed, match="got int"):
         check("06.4", 2)
 

@@ -108,9 +108,9 @@ def test_07_2_training_step_tensorflow():
 
 
 def test_07_3_quiz():
-    check("07.3", " B")
+    check("07.3", " A")
     with pytest.raises(ExerciseFailed, match="Keras's rule only"):
-        check("07.3", "a")
+        check("07.3", "b")
     with pytest.raises(ExerciseFailed, match="not one of the options"):
         check("07.3", "z")
     with pytest.raises(ExerciseFailed, match="got NoneType"):

@@ -155,9 +155,9 @@ def test_09_2_accepts_a_tensorflow_shape(encoder):
 
 
 def test_09_3_quiz():
-    check("09.3", " B ")
+    check("09.3", " D ")
     with pytest.raises(ExerciseFailed, match="only resize_token_embeddings"):
-        check("09.3", "d")
+        check("09.3", "b")
     with pytest.raises(ExerciseFailed, match="got NoneType"):
         check("09.3", None)
 

@@ -173,9 +173,9 @@ def test_10_2_same_answer_in_tensorflow(scores):
 # ---------------------------------------------------------------- 10.3 and the framework
 
 def test_10_3_quiz():
-    assert "never trained" in ok("10.3", " B ")
+    assert "never trained" in ok("10.3", " C ")
     assert "padding goes at the end" in failure("10.3", "a")
-    assert "got list" in failure("10.3", ["b"])
+    assert "got list" in failure("10.3", ["c"])
 
 
 @pytest.mark.parametrize("recorded,expected", [("pt", "pt"), ("tf", "tf"), ("pt+tf", "pt"),

@@ -42,10 +42,10 @@ def _check_01_2(answer):
     return f"config.json's model_type {config.model_type!r} picked the {expected} class."
 
 
-quiz("01.3", "transformers 5 and TensorFlow", correct="b", explanations={
-    "a": "No: transformers 5 has no TensorFlow classes at all, so there is nothing to convert to.",
-    "b": "Yes: the TF classes and return_tensors='tf' were removed in 5.0; TensorFlow code stays "
+quiz("01.3", "transformers 5 and TensorFlow", correct="a", explanations={
+    "a": "Yes: the TF classes and return_tensors='tf' were removed in 5.0; TensorFlow code stays "
          "on 4.x (as this course does) or moves to PyTorch.",
+    "b": "No: transformers 5 has no TensorFlow classes at all, so there is nothing to convert to.",
     "c": "No: TensorFlow support was removed on every device, not limited to GPUs.",
     "d": "No: transformers 5 does not use Keras at all.",
 })

@@ -189,14 +189,14 @@ def _check_02_2(answer, sentences=BATCH):
     return f"{expected.count('POSITIVE')} positive, {expected.count('NEGATIVE')} negative."
 
 
-quiz("02.3", "a confident answer to Korean", correct="b", explanations={
+quiz("02.3", "a confident answer to Korean", correct="d", explanations={
     "a": "No: nothing translates the text. The tokenizer turns the Hangul into jamo pieces and "
          "[UNK], and that is all the model sees.",
-    "b": "Yes: the model never learned what these pieces mean, but its head always outputs two "
-         "logits, and softmax always makes them probabilities that add up to 1. A high score only "
-         "says the two logits are far apart.",
+    "b": "No: the pipeline has no language detection; the score comes from the model's logits "
+         "like any other, and changes from sentence to sentence.",
     "c": "No: the uncased English vocabulary has no Hangul syllables. 재미있어요 becomes [UNK], "
          "so the model never even sees the word.",
-    "d": "No: the pipeline has no language detection; the score comes from the model's logits "
-         "like any other, and changes from sentence to sentence.",
+    "d": "Yes: the model never learned what these pieces mean, but its head always outputs two "
+         "logits, and softmax always makes them probabilities that add up to 1. A high score only "
+         "says the two logits are far apart.",
 })

@@ -134,13 +134,13 @@ def _check_03_3(answer, sentences=PAIR):
                 "model with `**batch`.")
 
 
-quiz("03.4", "newly initialized weights", correct="b", explanations={
+quiz("03.4", "newly initialized weights", correct="c", explanations={
     "a": "No: only the weights the message lists (the head) are new; the encoder's trained "
          "weights were loaded.",
-    "b": "Yes: the checkpoint has no token-classification head, so that layer starts random. "
-         "Fine-tune the model before you trust its predictions.",
-    "c": "No: a damaged file stops loading with an error; this warning is expected when you put "
+    "b": "No: a damaged file stops loading with an error; this warning is expected when you put "
          "a new head on a pretrained encoder.",
+    "c": "Yes: the checkpoint has no token-classification head, so that layer starts random. "
+         "Fine-tune the model before you trust its predictions.",
     "d": "No: transformers never trains by itself; training is your job (Trainer, Keras fit, or "
          "a training loop).",
 })

@@ -137,11 +137,11 @@ def _check_04_3(answer, sentence: str = KOREAN_SENTENCE, vocab_size: int = SMALL
                 "pre-tokenizer and the special tokens [PAD] [UNK] [CLS] [SEP] [MASK].")
 
 
-quiz("04.4", "a mismatched tokenizer", correct="b", explanations={
-    "a": "No: nothing links a tokenizer to a model. Ids are just numbers, and transformers "
-         "cannot tell which vocabulary made them.",
-    "b": "Yes: every id is a valid row of the 30,522-row English embedding table, so nothing "
+quiz("04.4", "a mismatched tokenizer", correct="a", explanations={
+    "a": "Yes: every id is a valid row of the 30,522-row English embedding table, so nothing "
          "fails; the model just reads the unrelated English tokens stored in those rows.",
+    "b": "No: nothing links a tokenizer to a model. Ids are just numbers, and transformers "
+         "cannot tell which vocabulary made them.",
     "c": "No: the two vocabularies number their tokens independently, and nothing translates "
          "ids from one to the other.",
     "d": "No: the Korean tokenizer knows these words, so it produces real Korean ids; the "

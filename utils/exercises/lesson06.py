@@ -211,13 +211,13 @@ def _check_06_3(answer, accuracy=None):
             "(lesson 00), which the model tells apart from English words almost at once.")
 
 
-quiz("06.4", "which weights you get at the end", correct="b", explanations={
+quiz("06.4", "which weights you get at the end", correct="d", explanations={
     "a": "No: that is what you get without load_best_model_at_end (or without "
          "restore_best_weights in Keras).",
-    "b": "Yes: the best of the evaluated checkpoints by the validation metric you named is "
-         "reloaded at the end; weights between evaluations are never candidates.",
+    "b": "No: the test set must not choose anything, or its accuracy is no longer an honest "
+         "estimate; the choice is made on the validation set.",
     "c": "No: the training loss is not what metric_for_best_model / monitor names, and a low "
          "training loss can mean overfitting.",
-    "d": "No: the test set must not choose anything, or its accuracy is no longer an honest "
-         "estimate; the choice is made on the validation set.",
+    "d": "Yes: the best of the evaluated checkpoints by the validation metric you named is "
+         "reloaded at the end; weights between evaluations are never candidates.",
 })

@@ -236,12 +236,12 @@ def _check_07_2(answer, framework="pt"):
     return _check_pt(answer) if framework == "pt" else _check_tf(answer)
 
 
-quiz("07.3", "two weighted means", correct="b", explanations={
-    "a": "No: that is Keras's rule only. PyTorch's weighted cross-entropy divides by the weights "
-         "of the batch's labels, here 2 + 0.5 + 0.5 + 0.5 = 3.5.",
-    "b": "Yes: PyTorch's weight= gives a weighted average (divided by 3.5); Keras's sample weights "
+quiz("07.3", "two weighted means", correct="a", explanations={
+    "a": "Yes: PyTorch's weight= gives a weighted average (divided by 3.5); Keras's sample weights "
          "are summed and divided by the batch size, 4. They agree only when a batch's weights "
          "average 1.",
+    "b": "No: that is Keras's rule only. PyTorch's weighted cross-entropy divides by the weights "
+         "of the batch's labels, here 2 + 0.5 + 0.5 + 0.5 = 3.5.",
     "c": "No: 2.5 adds each class weight once, whatever the labels; the denominator depends on "
          "which labels the batch holds.",
     "d": "No: both frameworks return a mean-like number, so the loss does not grow with the batch "

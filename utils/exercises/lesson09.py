@@ -135,11 +135,11 @@ def _check_09_2(answer, words=MORE_WORDS, multiple: int = MULTIPLE):
             f"{rows - length} of them never used by the tokenizer.")
 
 
-quiz("09.3", "forgetting to resize", correct="b", explanations={
+quiz("09.3", "forgetting to resize", correct="d", explanations={
     "a": "No: the tokenizer does produce the new ids (that is the point of adding them); nothing "
          "maps them back to [UNK].",
-    "b": "Yes: the embedding matrix has no row for the new ids, so the lookup fails, but only "
-         "for inputs that contain a new token, which is why the bug can hide.",
+    "b": "No: only resize_token_embeddings changes the matrix; the forward pass never does.",
     "c": "No: a tokenizer and a model are loaded separately, and nothing compares their sizes.",
-    "d": "No: only resize_token_embeddings changes the matrix; the forward pass never does.",
+    "d": "Yes: the embedding matrix has no row for the new ids, so the lookup fails, but only "
+         "for inputs that contain a new token, which is why the bug can hide.",
 })

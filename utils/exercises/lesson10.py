@@ -212,12 +212,12 @@ def _check_10_2(answer, query: str = QUERY, corpus=CORPUS, fw: str | None = None
                 "argmax of their dot products with the query's.")
 
 
-quiz("10.3", "why [CLS] does worse here", correct="b", explanations={
+quiz("10.3", "why [CLS] does worse here", correct="c", explanations={
     "a": "No: every sentence starts with [CLS], padded or not; padding goes at the end.",
-    "b": "Yes: all-MiniLM-L6-v2 was trained (Sentence-BERT style) with the mean of its token "
+    "b": "No: the [CLS] token is the same, but its output vector attends to the whole sentence "
+         "and differs from sentence to sentence; it is just less informative here.",
+    "c": "Yes: all-MiniLM-L6-v2 was trained (Sentence-BERT style) with the mean of its token "
          "vectors as the sentence vector. [CLS] is just one token's vector, and the pooler on top "
          "of it was never trained (its bias is still exactly 0).",
-    "c": "No: the [CLS] token is the same, but its output vector attends to the whole sentence "
-         "and differs from sentence to sentence; it is just less informative here.",
     "d": "No: the mean-pooled vector has the same 384 numbers and does clearly better.",
 })
