@@ -65,7 +65,8 @@ def broken_kernel_spec(tmp_path: Path) -> dict[str, str]:
         "argv": [str(tmp_path / "deleted-venv" / "bin" / "python"), "-m", "ipykernel_launcher",
                  "-f", "{connection_file}"],
         "display_name": "Python 3 (ipykernel)", "language": "python"}))
-    return {"JUPYTER_DATA_DIR": str(tmp_path / "jupyter"), "JUPYTER_PATH": str(tmp_path / "jupyter")}
+    jupyter = str(tmp_path / "jupyter")
+    return {"JUPYTER_DATA_DIR": jupyter, "JUPYTER_PATH": jupyter}
 
 
 @pytest.fixture(scope="module")

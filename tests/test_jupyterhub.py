@@ -281,7 +281,8 @@ def test_class_hub(tmp_path):
         assert sorted(i["name"] for i in listing["content"] if i["type"] == "notebook") == expected
 
         # A change in one user's copy (through their server's contents API) stays theirs.
-        work = solved(ROOT / "notebooks" / f"{GRADED}.ipynb", ROOT / "solutions" / f"{GRADED}.ipynb")
+        work = solved(ROOT / "notebooks" / f"{GRADED}.ipynb",
+                      ROOT / "solutions" / f"{GRADED}.ipynb")
         put = hub.user_api("ada", "PUT", f"/contents/{GRADED}.ipynb",
                            json={"type": "notebook", "format": "json", "content": work})
         assert put.status_code == 200, put.text[:500]

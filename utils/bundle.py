@@ -27,7 +27,6 @@ nothing left to install.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
@@ -48,8 +47,9 @@ PYTHON="${PYTHON:-python3}"
 if [ -z "$WHEELS" ]; then
   count=$(ls -1 "$BUNDLE/wheels" | wc -l)
   if [ "$count" -ne 1 ]; then
-    echo "error: this bundle has wheels for several platforms ($(ls "$BUNDLE/wheels" | tr '\n' ' '));" \
-         "choose one: bash install.sh $TARGET --wheels NAME" >&2
+    echo "error: this bundle has wheels for several platforms:" \
+         "$(ls "$BUNDLE/wheels" | tr '\n' ' ')" \
+         "- choose one: bash install.sh $TARGET --wheels NAME" >&2
     exit 2
   fi
   WHEELS=$(ls -1 "$BUNDLE/wheels")

@@ -6,7 +6,7 @@
 
 Checks, in order:
 
-* ``python``    the interpreter is Python 3.10-3.12;
+* ``python``    the interpreter is Python 3.10-3.13;
 * ``versions``  every package pinned in ``requirements.txt`` is installed at that version;
 * ``assets``    ``python -m utils.assets verify``: every offline asset matches its checksums;
 * ``kernel``    a Jupyter kernel of the kind the notebooks use (``python3``) starts and answers;
@@ -32,7 +32,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = REPO_ROOT / "requirements.txt"
 NOTEBOOKS = REPO_ROOT / "notebooks"
-PYTHONS = ((3, 10), (3, 12))
+PYTHONS = ((3, 10), (3, 13))
 KERNEL_NAME = "python3"
 DEFAULT_LESSON = "02_pipeline_pt"
 DEFAULT_CELLS = 3
@@ -78,7 +78,7 @@ def check_python() -> Result:
     if PYTHONS[0] <= version <= PYTHONS[1]:
         return Result("python", True, text)
     return Result("python", False, f"{text} is not supported by the pinned packages",
-                  "install Python 3.10, 3.11 or 3.12 and run `make setup` with it "
+                  "install Python 3.10 to 3.13 and run `make setup` with it "
                   "(PYTHON=python3.11 make setup)")
 
 
@@ -335,7 +335,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cells", type=int, default=DEFAULT_CELLS,
                         help=f"how many of its first code cells (default {DEFAULT_CELLS})")
     parser.add_argument("--kernel", default=KERNEL_NAME,
-                        help=f"kernel spec to start (default {KERNEL_NAME}, what the notebooks use)")
+                        help=f"kernel spec to start (default {KERNEL_NAME}, what the notebooks "
+                             "use)")
     parser.add_argument("--skip-kernel", action="store_true",
                         help="do not start a kernel (no kernel and lesson checks)")
     parser.add_argument("--min-memory-gb", type=float, default=MIN_MEMORY_GB)
