@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+EXTRA_GUIDES = ("PACING.md", "CRIB_SHEETS.md")
 GUIDES = sorted(p for p in (ROOT / "instructors").glob("[0-9][0-9]_*.md")) + [
-    p for p in (ROOT / "instructors" / name for name in ("PACING.md", "CRIB_SHEETS.md")) if p.is_file()]
+    ROOT / "instructors" / name for name in EXTRA_GUIDES if (ROOT / "instructors" / name).is_file()]
 MARKER = re.compile(r"^<!-- quote: ([\w ]+) -->\s*$")
 ELISION = re.compile(r"\s*(?:\.\.\.|…)\s*")
 
