@@ -9,7 +9,7 @@ quotes notebook output: every non-empty line of the block must occur in the comm
 those solution notebooks (stdout, stderr, results, errors). ``...`` or ``…`` in a quoted line
 stands for an elided part: the pieces around it must all occur in one output line, in order.
 When a re-run of a notebook changes a quoted output, this test names the guide and the line.
-Every lesson guide must carry at least one marked quote.
+Every lesson guide, and the pacing page and crib sheets, must carry at least one marked quote.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-GUIDES = sorted(p for p in (ROOT / "instructors").glob("[0-9][0-9]_*.md"))
+EXTRA_GUIDES = ("PACING.md", "CRIB_SHEETS.md")
+GUIDES = sorted(p for p in (ROOT / "instructors").glob("[0-9][0-9]_*.md")) + [
+    ROOT / "instructors" / name for name in EXTRA_GUIDES if (ROOT / "instructors" / name).is_file()]
 MARKER = re.compile(r"^<!-- quote: ([\w ]+) -->\s*$")
 ELISION = re.compile(r"\s*(?:\.\.\.|…)\s*")
 
