@@ -126,5 +126,5 @@ def test_pytorch_checks_never_import_tensorflow():
         "from tests.test_lesson07_checks import _pt_step\n"
         "from utils.exercises.lesson07 import exercise_labels\n"
         "l = exercise_labels(); check('07.1', len(l) / (3 * np.bincount(l)))\n"
-        "check('07.2', _pt_step(), framework='pt'); check('07.3', 'b')\n"
+        "check('07.2', _pt_step(), framework='pt'); check('07.3', 'a')\n"
     )
