@@ -130,7 +130,6 @@ OVER_BUDGET = {"11_distributed_pt.ipynb": 4.5, "11_distributed_tf.ipynb": 4.5}
 class NotebookMemoryBudget:
     def __init__(self, budget_gib: float, interval: float = INTERVAL_S):
         self.budget_gib = budget_gib
-        self.limit = budget_gib * 2**30
         self.sampler = TreePeak(interval)
         self.notebook = None
         self.failed: set[str] = set()
@@ -153,10 +152,8 @@ class NotebookMemoryBudget:
         peak = self.sampler.sample()
         item.user_properties.append(("memory_peak_mib", round(peak / MIB)))
         notebook = item.parent.nodeid
-        budget = self.budget_gib
-        if budget and Path(notebook).name in OVER_BUDGET:
-            budget = max(budget, OVER_BUDGET[Path(notebook).name])
-        if budget and peak > budget * 2**30 and notebook not in self.failed:
+        budget = max(self.budget_gib, OVER_BUDGET.get(Path(notebook).name, 0))
+        if peak > budget * 2**30 and notebook not in self.failed:
             self.failed.add(notebook)
             report = outcome.get_result()
             report.outcome = "failed"
