@@ -61,7 +61,7 @@ lab: setup
 		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: setup
-	$(PY) -m pytest -n 2 --dist loadfile --nbval --nbval-sanitize-with tests/sanitize.cfg $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder --nbval --nbval-sanitize-with tests/sanitize.cfg $(PYTEST_ARGS)
 
 # Regenerate the student notebooks in notebooks/ from solutions/.
 student: $(STAMP)

@@ -4,11 +4,16 @@ Solution notebooks (solutions/) run under nbval with their committed outputs com
 Student notebooks (notebooks/) run in nbval's lax mode: every cell must run, except the
 exercise stubs, which the generator tags ``raises-exception``; outputs are not compared.
 
-Scheduling (``make test`` runs ``pytest -n 2 --dist loadgroup``): every notebook and every test
-file is one xdist group, so a notebook's cells run in order in one kernel on one worker and a
-module's fixtures are built once. The files that train a model with both cores share one group,
-``training``: they run one after the other on one worker while the other worker runs the rest,
-never two training kernels at once on 2 cores.
+Scheduling (``make test`` runs ``pytest -n 2 --dist loadfile --no-loadscope-reorder``): a
+notebook's cells run in order in one kernel on one worker, and a module's fixtures are built
+once. The files start slowest first, by the seconds one measured run took
+(``tests/suite_order.json``, written by ``benchmarks/suite_time.py --write-order``), so that the
+two workers finish together. With two workers on the machine's two cores, every kernel and test
+process computes with one thread (``OMP_NUM_THREADS``, ``MKL_NUM_THREADS``,
+``TF_NUM_INTRAOP_THREADS``; a value set beforehand is kept): two processes that each start one
+thread per core make both wait for each other. ``--dist loadgroup`` (``make test
+PYTEST_ARGS="--dist loadgroup"``) instead runs the training files one after the other on one
+worker (group ``training``).
 
 The pytest process itself cannot reach the network: pytest-socket (options in pyproject.toml)
 lets connections go to loopback only, for Jupyter. Kernels get the course's own guard from
@@ -16,6 +21,7 @@ lets connections go to loopback only, for Jupyter. Kernels get the course's own 
 (tests/memory_budget.py).
 """
 
+import json
 import os
 import sys
 from fnmatch import fnmatch
@@ -34,6 +40,11 @@ from utils import env  # noqa: E402  (after the bytecode switch)
 env.apply(force=True)
 os.environ.pop("COURSE_ONLINE", None)
 os.environ.pop("COURSE_WEBHOOK_URL", None)  # lesson 06 never posts a notification in tests
+
+# Two workers on two cores: one compute thread per process (see the docstring).
+if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1) > 1:
+    for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
+        os.environ.setdefault(_name, "1")
 
 pytest_plugins = ["tests.memory_budget"]
 
@@ -60,6 +71,34 @@ def xdist_group(path: Path) -> str:
     if any(fnmatch(relative, pattern) for pattern in TRAINING):
         return TRAINING_GROUP
     return relative
+
+
+ORDER = ROOT / "tests" / "suite_order.json"
+
+
+def measured_seconds(path: Path = ORDER) -> dict[str, float]:
+    """Seconds per file (repository-relative path) from ``tests/suite_order.json``."""
+    try:
+        return {str(k): float(v) for k, v in
+                json.loads(path.read_text(encoding="utf-8"))["seconds"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Slowest files first; the cells of a notebook and the tests of a file keep their order."""
+    seconds = measured_seconds()
+    if not seconds:
+        return
+
+    def cost(item) -> float:
+        try:
+            relative = Path(item.path).resolve().relative_to(ROOT).as_posix()
+        except ValueError:
+            return 0.0
+        return seconds.get(relative, 0.0)
+
+    items[:] = [item for _, item in sorted(enumerate(items), key=lambda p: (-cost(p[1]), p[0]))]
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -7,6 +7,10 @@ is in its first cell), slowest first, with totals and the peak memory of each no
     python benchmarks/suite_time.py tests/test_checks.py solutions/02_pipeline_pt.ipynb
     python benchmarks/suite_time.py --junit report.xml    # an existing report
     python benchmarks/suite_time.py --keep report.xml ... # keep the report it writes
+    python benchmarks/suite_time.py --junit report.xml --write-order tests/suite_order.json
+
+`--write-order` stores each file's measured seconds; conftest.py starts the slowest files first,
+so that two workers finish together instead of one running a long notebook alone at the end.
 
 The times are the ones pytest measured for each test; with 2 workers their sum is larger than
 the wall time, and `group` says which files share one worker one after the other.
@@ -133,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("paths", nargs="*", help="run only these tests or notebooks")
     parser.add_argument("--junit", type=Path, help="read this JUnit report instead of running")
     parser.add_argument("--keep", type=Path, help="write the JUnit report of the run here")
+    parser.add_argument("--write-order", type=Path, metavar="JSON",
+                        help="write each file's seconds here (conftest.py runs the slowest first)")
     args = parser.parse_args(argv)
     if args.junit and args.paths:
         parser.error("give either --junit or paths to run, not both")
@@ -150,7 +156,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: the report {junit} has no test cases", file=sys.stderr)
         return status or 1
     print(table(files, wall))
+    if args.write_order:
+        write_order(files, args.write_order, junit)
     return status
+
+
+def write_order(files: dict[str, dict], target: Path, junit: Path) -> None:
+    """Each file's measured seconds, slowest first, as conftest.py reads them."""
+    import json
+    seconds = {path: round(row["seconds"], 1) for path, row in
+               sorted(files.items(), key=lambda kv: -kv[1]["seconds"]) if (ROOT / path).is_file()}
+    document = {"about": "Seconds per test file or notebook from one run of the suite "
+                         "(benchmarks/suite_time.py --write-order); conftest.py starts the "
+                         "slowest first. Files not listed run after these, in their usual order.",
+                "seconds": seconds}
+    target.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote the order of {len(seconds)} files to {target} (from {junit.name})")
 
 
 if __name__ == "__main__":
