@@ -11,7 +11,9 @@ suite's memory budget checks, tests/memory_budget.py). The sum counts pages that
 once per process, so it errs on the high side. Exit status 1 if a notebook is over the budget.
 
 With --save, each executed notebook is written back with its outputs (as
-`python -m utils.generate --execute` does), so one pass refreshes and measures.
+`python -m utils.generate --execute` does), so one pass refreshes and measures; the run time and
+kernel peak of each solution notebook then go into `benchmarks/notebook_times.json`, and the
+README's run-time tables are rewritten from it (`benchmarks/timings.py`).
 """
 
 import argparse
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import common
 import nbformat
+import timings
 
 from utils.generate import run_notebook
 
@@ -75,12 +78,16 @@ def main():
             over.append(path.name)
         rows.append([path.name, f"{kernel:,.0f} MiB", f"{tree:,.0f} MiB", f"{tree / kernel:.2f}×",
                      f"{seconds:.0f} s", f"{cpu / seconds:.2%}", verdict])
+        if args.save and path.resolve().parent == ROOT / "solutions":
+            timings.record(path.name, seconds, kernel)
         print(f"{path.name:<34} kernel {kernel:7,.0f} MiB  with children {tree:7,.0f} MiB "
               f"{seconds:6.0f} s  sampler CPU {cpu:.2f} s", flush=True)
     print()
     print(common.table(["notebook", "peak kernel memory", "peak with child processes",
                         "× kernel", "run time", "sampler CPU / run time",
                         f"budget {args.budget:g} GiB"], rows))
+    if args.save:
+        timings.main([])
     if over:
         print(f"\nover the budget of {args.budget:g} GiB: {', '.join(over)}")
     return 1 if over else 0
