@@ -11,9 +11,10 @@ import warnings
 from utils.checkpoints import checkpoint, online
 from utils.checks import check
 from utils.data import data_files, load_polarity
+from utils.selfcheck import self_check
 
 __all__ = ["setup", "checkpoint", "check", "data_files", "load_polarity", "in_colab", "online",
-           "course_path"]
+           "course_path", "self_check"]
 
 FRAMEWORKS = {"pt": ("pt",), "tf": ("tf",), "both": ("pt", "tf"), None: ()}
 

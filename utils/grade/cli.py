@@ -16,6 +16,7 @@ from utils.grade.records import ExerciseStatus, NotebookStatus, SubmissionRecord
 from utils.grade.reports import print_record, print_summary, write_reports
 from utils.grade.scoring import grade_one, mark_tampered, new_record
 from utils.grade.submissions import SOLUTIONS, UsageError, collect
+from utils.selfcheck import STUDENT_DIR
 
 DEFAULT_TIMEOUT = 600
 DEFAULT_REPORT_DIR = Path("grades")
@@ -66,7 +67,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not args.timeout > 0 or not math.isfinite(args.timeout):
             raise UsageError("--timeout must be a positive number of seconds.")
-        submissions, skipped = collect(args.paths)
+        solutions = SOLUTIONS
+        if not SOLUTIONS.is_dir():  # a graded release: the declarations are in the student copies
+            if not args.self_check:
+                raise UsageError(f"this copy of the course has no {SOLUTIONS.name}/ folder (a "
+                                 "graded release); grade with the instructor's copy of the "
+                                 "course, which has the solutions and the hidden tests.")
+            solutions = STUDENT_DIR
+        submissions, skipped = collect(args.paths, solutions)
     except UsageError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -79,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     for solution in sorted({sub.solution for sub in submissions}):
         try:
             lessons[solution] = load_lesson(solution)
-            for line in lessons[solution].warnings + lesson_problems(lessons[solution]):
+            problems = lesson_problems(lessons[solution]) if solution.parent == SOLUTIONS else []
+            for line in lessons[solution].warnings + problems:
                 print(f"warning: {line}", file=sys.stderr)
         except LessonError as err:
             print(f"error: {err}", file=sys.stderr)
@@ -133,8 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{len(records)} notebook(s) of {len({r.student for r in records})} student(s) "
           f"{'self-checked' if args.self_check else 'graded'} in {elapsed:.0f} s; reports: "
           f"{csv_path}, {json_path}")
-    if args.self_check and any(lesson.hidden for lesson in lessons.values()
-                                   if isinstance(lesson, Lesson)):
+    if args.self_check and (solutions != SOLUTIONS or any(
+            lesson.hidden for lesson in lessons.values() if isinstance(lesson, Lesson))):
         print("Self-check runs the checks of your notebook only; the grader also runs hidden "
               "tests (e.g. your functions on other inputs).")
     return status

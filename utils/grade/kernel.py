@@ -316,6 +316,8 @@ def _bootstrap(config):
             return "error", f"the check could not handle this answer: {describe(err)}{note}"
         finally:
             state["current"] = None
+        if type(praise).__name__ == "Recorded":  # a quiz in a graded release: not judged here
+            return "recorded", _str(praise)
         return "passed", (_str(praise) if praise else "correct.") + note
 
     def grade():

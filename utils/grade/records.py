@@ -12,6 +12,7 @@ class ExerciseStatus(str, Enum):
     ERROR = "error"               # the answer expression or the check raised
     NOT_ANSWERED = "not answered"
     NOT_RUN = "not run"           # the notebook could not be read or run, or timed out first
+    RECORDED = "recorded"         # a quiz answer in a graded release: the instructor grades it
 
     def __str__(self) -> str:
         return self.value

@@ -93,7 +93,8 @@ def write_reports(records: list[SubmissionRecord], report_dir: Path, mode: str, 
 
 
 MARKS = {ExerciseStatus.PASSED: "✅", ExerciseStatus.FAILED: "❌", ExerciseStatus.NOT_ANSWERED: "·",
-         ExerciseStatus.ERROR: "❌", ExerciseStatus.NOT_RUN: "·"}
+         ExerciseStatus.ERROR: "❌", ExerciseStatus.NOT_RUN: "·",
+         ExerciseStatus.RECORDED: "📝"}
 
 
 def _clip(text: str, width: int) -> str:
