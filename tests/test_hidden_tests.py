@@ -1,0 +1,84 @@
+"""Every coding exercise (one whose solution defines a function) has grader-only tests on other
+inputs, and a function fitted to the notebook's own input fails them, saying which input."""
+
+import ast
+import glob
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from utils.checks import ExerciseFailed, check
+from utils.exercises import lesson06, lesson10
+from utils.grade import load_lesson
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = sorted(glob.glob(str(ROOT / "solutions" / "*.ipynb")))
+
+
+def function_exercises(path: Path) -> set[str]:
+    """Exercises whose solution block defines a function (a learner's function can be called
+    on other inputs)."""
+    found = set()
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] != "code" or "# BEGIN SOLUTION" not in source:
+            continue
+        block = source.split("# BEGIN SOLUTION", 1)[1].split("# END SOLUTION", 1)[0]
+        if any(isinstance(node, ast.FunctionDef) for node in ast.parse(block).body):
+            found.update(call.split('"')[1] for call in source.split("check(")[1:]
+                         if call.startswith('"'))
+    return found
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: Path(p).stem)
+def test_every_coding_exercise_has_hidden_tests(path):
+    lesson = load_lesson(Path(path))
+    hidden = {i for cell in lesson.hidden for statement in cell for i in statement.ids}
+    assert function_exercises(Path(path)) <= hidden
+
+
+def test_the_coding_exercises_are_the_ones_listed():
+    every = set().union(*(function_exercises(Path(p)) for p in SOLUTIONS))
+    assert every == {"00.1", "06.1", "07.2", "10.1", "11.3"}
+
+
+def fitted_metrics(eval_pred):
+    """Right for the notebook's logits only: the answers the notebook's check expects."""
+    logits, labels = lesson06.exercise_logits()
+    return lesson06._reference_metrics(logits, labels)
+
+
+def test_metrics_fitted_to_the_notebook_fail_on_other_logits(capsys):
+    check("06.1", fitted_metrics)
+    assert "✅" in capsys.readouterr().out
+    with pytest.raises(ExerciseFailed, match=r"on other logits \(31 examples, seed 1\)"):
+        check("06.1", fitted_metrics, seed=1)
+
+
+def fitted_embedding(last_hidden_state, attention_mask):
+    hidden, mask = lesson10.padded_batch()
+    return lesson10.unit(lesson10.masked_mean(hidden, mask))
+
+
+def test_an_embedding_fitted_to_the_notebook_fails_on_another_batch(capsys):
+    check("10.1", fitted_embedding, tensors="np")
+    assert "✅" in capsys.readouterr().out
+    with pytest.raises(ExerciseFailed, match=r"on another batch \(5 sentences of \[9, "):
+        check("10.1", fitted_embedding, tensors="np", seed=3)
+
+
+def test_the_hidden_batches_differ_from_the_notebooks():
+    hidden, mask = lesson10.padded_batch(3)
+    assert hidden.shape == (5, 9, 12) and mask.sum(axis=1).min() >= 1
+    assert not np.array_equal(lesson06.exercise_logits(1)[1], lesson06.exercise_logits()[1])
+
+
+def test_steps_fitted_to_the_notebook_fail_on_the_grader_cases():
+    def fitted(sentences, per_device, processes, grad_accum):
+        return {(800, 16, 1, 2): 25, (800, 16, 2, 1): 25}.get(
+            (sentences, per_device, processes, grad_accum), 15)
+
+    with pytest.raises(ExerciseFailed, match=r"optimizer_steps\(1000, 8, 4, 2\) returned 15"):
+        check("11.3", fitted, cases=((1000, 8, 4, 2),))
