@@ -189,6 +189,7 @@ def _bootstrap(config):
             raise RuntimeError(f"{event} is not allowed while the grader runs the checks")
 
     # ------------------------------------------------------------ oracle detection
+    TRAMPOLINES = ("/contextlib.py", "/functools.py")
     def profile(frame, event, arg):
         if event != "call":
             return
@@ -197,6 +198,11 @@ def _bootstrap(config):
             name = frame.f_code.co_filename.replace("\\", "/")
             if any(part in name for part in check_files):
                 caller = frame.f_back
+                # A check's own `with` block enters through contextlib: look past the standard
+                # library's trampolines to the code that started it.
+                while caller is not None and caller.f_code.co_filename.replace(
+                        "\\", "/").endswith(TRAMPOLINES):
+                    caller = caller.f_back
                 where = caller.f_code.co_filename.replace("\\", "/") if caller else ""
                 if not (where == "<course-grader>" or any(part in where
                                                           for part in check_files)):
