@@ -22,7 +22,7 @@ from pathlib import Path
 
 COURSE_ROOT = Path(__file__).resolve().parent.parent
 STUDENT_DIR = COURSE_ROOT / "notebooks"
-RUN_MARK = "COURSE_GRADER_RUN"  # utils.grade.isolation sets it in every grading kernel
+RUN_MARK = "COURSE_GRADER_RUN"  # the grader sets it in every grading kernel (grade/isolation.py)
 
 
 class SelfCheckError(Exception):

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from utils import env as course_env
 from utils.generate import REPO_ROOT
+from utils.selfcheck import RUN_MARK  # set in every kernel; what carries it afterwards is ended
 
 COURSE_DIRS = ("utils", "scripts")   # what a kernel imports or runs from the course
 MAX_HOOK_BYTES = 5_000_000
@@ -44,7 +45,6 @@ KERNEL_ENV = {  # the course's settings (offline, quiet, Keras 2), and no byteco
     **course_env.course_environment(offline=True),
     "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "MPLBACKEND": "Agg",
 }
-RUN_MARK = "COURSE_GRADER_RUN"   # set in every kernel; what still carries it afterwards is ended
 
 
 def digest(data: bytes) -> str:
