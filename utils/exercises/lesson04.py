@@ -139,7 +139,8 @@ def _check_04_3(answer, sentence: str = KOREAN_SENTENCE, vocab_size: int = SMALL
 
 quiz("04.4", "a mismatched tokenizer", correct="a", explanations={
     "a": "Yes: every id is a valid row of the 30,522-row English embedding table, so nothing "
-         "fails; the model just reads the unrelated English tokens stored in those rows.",
+         "fails; the model just reads whatever those rows of the English vocabulary hold (mostly "
+         "[unusedN] placeholders), nothing to do with the Korean words.",
     "b": "No: nothing links a tokenizer to a model. Ids are just numbers, and transformers "
          "cannot tell which vocabulary made them.",
     "c": "No: the two vocabularies number their tokens independently, and nothing translates "
