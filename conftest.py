@@ -24,6 +24,7 @@ lets connections go to loopback only, for Jupyter. Kernels get the course's own 
 import json
 import os
 import sys
+import tempfile
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -40,6 +41,10 @@ from utils import env  # noqa: E402  (after the bytecode switch)
 env.apply(force=True)
 os.environ.pop("COURSE_ONLINE", None)
 os.environ.pop("COURSE_WEBHOOK_URL", None)  # lesson 06 never posts a notification in tests
+# check() records results for `python -m utils.progress`; tests and the kernels they start keep
+# theirs out of the learner's runs/progress.json.
+os.environ["COURSE_PROGRESS_FILE"] = os.path.join(tempfile.mkdtemp(prefix="course-progress-"),
+                                                  "progress.json")
 
 # Two workers on two cores: one compute thread per process (see the docstring).
 if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1) > 1:

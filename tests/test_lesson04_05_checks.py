@@ -110,7 +110,7 @@ def test_05_1_parameter_count():
         check("05.1", 0)
     with pytest.raises(ExerciseFailed, match="not the number of parameters"):
         check("05.1", right + 1)
-    with pytest.raises(ExerciseFailed, match="got float"):
+    with pytest.raises(ExerciseFailed, match="got the float"):
         check("05.1", float(right))
 
 

@@ -65,10 +65,12 @@ def test_release_refuses_an_existing_folder(tmp_path):
 
 
 def test_strip_quizzes_keeps_the_letters_and_drops_the_rest():
-    source = ('quiz("01.3", "t", correct="b", explanations={"a": "No", "b": "Yes: because"})\n'
+    source = ('quiz("01.3", "t", correct="b", explanations={"a": "No", "b": "Yes: because"},\n'
+              '     section="2. A section", more="Leaning towards b")\n'
               'quiz("01.4", "t", "c", {"c": "Yes", "d": "No"}, 2)\n')
     text, count = release.strip_quizzes(source, "lesson01.py")
     assert count == 2 and "Yes" not in text and "'No'" not in text
+    assert "Leaning" not in text and "section='2. A section'" in text
     assert text.count("correct=None") == 2 and "points=2" in text
     assert "'a': ''" in text and "'d': ''" in text  # the letters stay
     with pytest.raises(release.ReleaseError, match="cannot be removed"):

@@ -15,24 +15,33 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import json
 import math
+import numbers
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
 class ExerciseFailed(AssertionError):
-    """A learner's answer is not right yet. The message says why and gives a hint."""
+    """A learner's answer is not right yet. The message says why and gives a hint; from the
+    second attempt on a more specific one (``more``), from the third the section to re-read."""
 
-    def __init__(self, exercise_id: str, problem: str, hint: str = ""):
+    def __init__(self, exercise_id: str, problem: str, hint: str = "", more: str = "",
+                 section: str = ""):
         self.exercise_id, self.problem, self.hint = exercise_id, problem, hint
+        self.more, self.section = more, section
         super().__init__(self.message)
 
     @property
     def message(self) -> str:
         text = f"❌ Exercise {self.exercise_id}: {self.problem}"
-        return text + (f"\n   Hint: {self.hint}" if self.hint else "")
+        text += f"\n   Hint: {self.hint}" if self.hint else ""
+        text += f"\n   More: {self.more}" if self.more else ""
+        return text + (f"\n   Re-read: section \"{self.section}\"" if self.section else "")
 
     def _render_traceback_(self):  # IPython shows these lines instead of a traceback
         return self.message.splitlines()
@@ -51,24 +60,40 @@ class Recorded(str):
     release (``python -m utils.release``), whose answers stay with the instructor."""
 
 
+Text = str | dict[str, str]  # one text, or {"pt": ..., "tf": ...} where the two lessons differ
+
+
 @dataclass(frozen=True)
 class Exercise:
     id: str
     title: str
     points: int
     check: Callable[..., str | None]
+    section: Text = ""  # the heading of the lesson section to re-read (third wrong attempt)
+    more: Text = ""  # a more specific hint (second wrong attempt); never the solution
 
 
 EXERCISES: dict[str, Exercise] = {}
+# Wrong attempts per exercise in this kernel since its last correct answer: the second gets a
+# more specific hint, the third also the section to re-read.
+ATTEMPTS: dict[str, int] = {}
 
 
-def exercise(exercise_id: str, title: str, points: int = 1):
+def exercise(exercise_id: str, title: str, points: int = 1, *, section: Text = "",
+             more: Text = ""):
     """Register a check function. It gets the learner's answer (and any extra arguments),
-    raises :class:`Wrong` when it is not right, and may return a line of praise."""
+    raises :class:`Wrong` when it is not right, and may return a line of praise. ``more`` is
+    the hint for a second wrong attempt, ``section`` the lesson heading to re-read after a
+    third."""
     def register(fn):
-        EXERCISES[exercise_id] = Exercise(exercise_id, title, points, fn)
+        EXERCISES[exercise_id] = Exercise(exercise_id, title, points, fn, section, more)
         return fn
     return register
+
+
+def for_framework(text: Text) -> str:
+    """The text for this lesson's framework (see :func:`lesson_framework`)."""
+    return text.get(lesson_framework(), "") if isinstance(text, dict) else text
 
 
 def _load_lesson(exercise_id: str) -> None:
@@ -94,11 +119,61 @@ def check(exercise_id: str, answer: Any, *args, **kwargs) -> None:
     try:
         praise = ex.check(answer, *args, **kwargs)
     except Wrong as wrong:
-        raise ExerciseFailed(exercise_id, wrong.problem, wrong.hint) from None
+        attempt = ATTEMPTS[exercise_id] = ATTEMPTS.get(exercise_id, 0) + 1
+        record_progress(exercise_id, passed=False)
+        raise ExerciseFailed(exercise_id, wrong.problem, wrong.hint,
+                             for_framework(ex.more) if attempt >= 2 else "",
+                             for_framework(ex.section) if attempt >= 3 else "") from None
+    ATTEMPTS.pop(exercise_id, None)
     if isinstance(praise, Recorded):
         print(f"📝 Exercise {exercise_id} ({ex.title}): {praise}")
         return
+    record_progress(exercise_id, passed=True)
     print(f"✅ Exercise {exercise_id} ({ex.title}): correct." + (f" {praise}" if praise else ""))
+
+
+# ---------------------------------------------------------------- progress across lessons
+
+PROGRESS_ENV = "COURSE_PROGRESS_FILE"
+
+
+def progress_file() -> Path:
+    """Where check() records results: ``$COURSE_PROGRESS_FILE``, else
+    ``<course>/runs/progress.json``."""
+    default = Path(__file__).resolve().parent.parent / "runs" / "progress.json"
+    return Path(os.environ.get(PROGRESS_ENV) or default).expanduser()
+
+
+def read_progress(path: Path | None = None) -> dict[str, dict]:
+    """{exercise id: {"passed": bool, "attempts": int, "time": str}}; {} when nothing is recorded
+    yet or the file is unreadable."""
+    try:
+        data = json.loads((path or progress_file()).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def record_progress(exercise_id: str, passed: bool) -> None:
+    """Note a check's result for ``python -m utils.progress``. Never in a grading kernel, and a
+    file that cannot be written costs the learner nothing (the check's own output stands)."""
+    from utils.selfcheck import RUN_MARK  # standard library only
+
+    if os.environ.get(RUN_MARK):
+        return
+    path = progress_file()
+    try:
+        results = read_progress(path)
+        entry = results.get(exercise_id, {})
+        results[exercise_id] = {"passed": passed,
+                                "attempts": int(entry.get("attempts", 0)) + 1,
+                                "time": time.strftime("%Y-%m-%d %H:%M")}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}")
+        temporary.write_text(json.dumps(results, indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError:
+        pass
 
 
 # ---------------------------------------------------------------- building blocks for checks
@@ -140,6 +215,34 @@ def expect_type(answer: Any, types: type | tuple[type, ...], what: str) -> None:
                     f"make sure the variable holds {what}, not something else.")
 
 
+INT_HINT = ("`int(...)` turns a NumPy integer or a one-element tensor into a Python int, e.g. "
+            "`int(scores.argmax())`.")
+
+
+def as_int(answer: Any, what: str, hint: str = "") -> int:
+    """The one rule for whole-number answers, in every lesson: a Python int, a NumPy integer or
+    a one-element integer array or tensor (PyTorch, TensorFlow, NumPy) is accepted and returned
+    as an int; anything else (floats, ``True``/``False``, strings, lists) gets a :class:`Wrong`
+    whose hint says ``int(...)`` (or ``hint``)."""
+    if isinstance(answer, numbers.Integral) and not isinstance(answer, bool):
+        return int(answer)  # NumPy integers are Integral too
+    if hasattr(answer, "shape") and hasattr(answer, "dtype"):
+        import numpy as np
+
+        try:
+            array = np.asarray(answer)
+        except Exception:  # noqa: BLE001 - e.g. a tensor on a GPU: report its type below
+            array = None
+        if array is not None and array.size == 1 and array.dtype.kind in "iu":
+            return int(array.reshape(-1)[0])
+    if isinstance(answer, float) and answer.is_integer():
+        raise Wrong(f"got the float {answer!r}: {what} is a whole number.",
+                    hint or "use integer arithmetic (`*`, `//`, `math.ceil`), or wrap the "
+                    "result in `int(...)`.")
+    raise Wrong(f"expected {what} as an int, got {type_name(answer)} ({answer!r:.60}).",
+                hint or INT_HINT)
+
+
 def expect_equal(answer: Any, expected: Any, what: str, hint: str = "") -> None:
     if answer != expected:
         raise Wrong(f"{what} is {answer!r:.80}, which is not right.", hint)
@@ -162,7 +265,7 @@ def expect_choice(answer: Any, choices: str, what: str = "your choice") -> str:
 
 
 def quiz(exercise_id: str, title: str, correct: str | None, explanations: dict[str, str],
-         points: int = 1) -> None:
+         points: int = 1, *, section: Text = "", more: Text = "") -> None:
     """Declare a multiple-choice question; every option gets an explanation."""
     choices = "".join(sorted(explanations))
 
@@ -175,4 +278,4 @@ def quiz(exercise_id: str, title: str, correct: str | None, explanations: dict[s
             raise Wrong(f"({letter}) is not the best answer.", explanations[letter])
         return explanations[letter]
 
-    exercise(exercise_id, title, points)(check_quiz)
+    exercise(exercise_id, title, points, section=section, more=more)(check_quiz)

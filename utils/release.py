@@ -52,7 +52,9 @@ On Colab, open a notebook from `notebooks/` and run its first cell.
 Each lesson in `notebooks/` ends with exercises. Replace each
 `raise NotImplementedError(...)` line with your code and run the `check(...)` cell below it:
 coding exercises say right or wrong with a hint; quizzes only record your letter
-(`📝 ... recorded`), your instructor's grader marks them.
+(`📝 ... recorded`), your instructor's grader marks them. A second wrong attempt at an exercise
+adds a more specific hint, a third names the section to re-read. `python -m utils.progress`
+lists every exercise you have checked so far, with ✅ or ❌.
 
 ## Before you hand in
 
@@ -77,7 +79,8 @@ class ReleaseError(Exception):
 
 def strip_quizzes(source: str, name: str) -> tuple[str, int]:
     """The module with every ``quiz(...)`` call's right letter set to None and its explanations
-    emptied (the letters stay, so an answer is still checked for being one of them)."""
+    and second-attempt hint emptied (the letters stay, so an answer is still checked for being
+    one of them)."""
     tree = ast.parse(source, filename=name)
     count = 0
     for node in ast.walk(tree):
@@ -94,6 +97,8 @@ def strip_quizzes(source: str, name: str) -> tuple[str, int]:
         emptied = ast.Dict(keys=explanations.keys,
                            values=[ast.Constant("") for _ in explanations.keys])
         arguments["correct"], arguments["explanations"] = ast.Constant(None), emptied
+        if "more" in arguments:  # the second-attempt hint leans towards the right letter
+            arguments["more"] = ast.Constant("")
         node.args = []
         node.keywords = [ast.keyword(arg=k, value=v) for k, v in arguments.items()]
         count += 1

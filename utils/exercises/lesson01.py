@@ -5,7 +5,10 @@ from utils.checks import Wrong, exercise, expect_type, quiz
 SENTENCE = "한국어 자연어 처리는 재미있다."
 
 
-@exercise("01.1", "split a Korean sentence into morphemes")
+@exercise("01.1", "split a Korean sentence into morphemes",
+           section="2. The landscape",
+           more=("`kiwi.tokenize(sentence)` returns Token objects; each has a `.form` (the text "
+                 "of the morpheme) and a `.tag`. Keep the forms, in order."))
 def _check_01_1(answer, sentence: str = SENTENCE):
     from kiwipiepy import Kiwi
 
@@ -23,7 +26,10 @@ def _check_01_1(answer, sentence: str = SENTENCE):
     return f"{len(expected)} morphemes: {expected}"
 
 
-@exercise("01.2", "name the class an Auto class built")
+@exercise("01.2", "name the class an Auto class built",
+           section="5. One interface across tasks",
+           more=("Every Python object knows its class: `type(obj)` is the class, and a class's "
+                 "`__name__` is its name as a string."))
 def _check_01_2(answer):
     from transformers import AutoConfig
 
@@ -42,7 +48,11 @@ def _check_01_2(answer):
     return f"config.json's model_type {config.model_type!r} picked the {expected} class."
 
 
-quiz("01.3", "transformers 5 and TensorFlow", correct="a", explanations={
+quiz("01.3", "transformers 5 and TensorFlow", correct="a",
+     section="6. Where transformers is going, and what it means for TensorFlow",
+     more=("Read what transformers 5 removed, in the section's table: the TF classes and "
+           "`return_tensors=\"tf\"`."),
+     explanations={
     "a": "Yes: the TF classes and return_tensors='tf' were removed in 5.0; TensorFlow code stays "
          "on 4.x (as this course does) or moves to PyTorch.",
     "b": "No: transformers 5 has no TensorFlow classes at all, so there is nothing to convert to.",

@@ -130,7 +130,15 @@ def as_number(answer, what: str) -> float:
 
 # ---------------------------------------------------------------- exercises
 
-@exercise("02.1", "a POSITIVE score by hand")
+@exercise("02.1", "a POSITIVE score by hand",
+           section="4. Behind the pipeline",
+           more={"pt": ("Three steps: `tokenizer(sentence, return_tensors=\"pt\")`, "
+                        "`model(**inputs).logits`, `torch.softmax(..., dim=-1)`; then take row 0 "
+                        "and the column `model.config.label2id[\"POSITIVE\"]`, and `.item()` it."),
+                 "tf": ("Three steps: `tokenizer(sentence, return_tensors=\"tf\")`, "
+                        "`model(**inputs).logits`, `tf.nn.softmax(..., axis=-1)`; then take row "
+                        "0 and the column `model.config.label2id[\"POSITIVE\"]`, and `float(...)` "
+                        "it.")})
 def _check_02_1(answer, sentence: str = SCORE_SENTENCE):
     score = as_number(answer, "the probability of POSITIVE")
     logits, id2label = sentiment_logits([sentence])
@@ -155,7 +163,10 @@ def _check_02_1(answer, sentence: str = SCORE_SENTENCE):
             "reports for POSITIVE.")
 
 
-@exercise("02.2", "labels for a batch")
+@exercise("02.2", "labels for a batch",
+           section="4. Behind the pipeline",
+           more=("One call with the list of sentences and `padding=True`; the argmax over the "
+                 "last axis gives one id per sentence, and `model.config.id2label[id]` its name."))
 def _check_02_2(answer, sentences=BATCH):
     if not isinstance(answer, (list, tuple)):
         raise Wrong(f"expected the labels as a list of strings, got {type(answer).__name__} "
@@ -189,7 +200,11 @@ def _check_02_2(answer, sentences=BATCH):
     return f"{expected.count('POSITIVE')} positive, {expected.count('NEGATIVE')} negative."
 
 
-quiz("02.3", "a confident answer to Korean", correct="d", explanations={
+quiz("02.3", "a confident answer to Korean", correct="d",
+     section="3. A Korean sentence",
+     more=("Look again at the tokens the English tokenizer made of the Korean sentence, and at "
+           "what softmax does with any two numbers."),
+     explanations={
     "a": "No: nothing translates the text. The tokenizer turns the Hangul into jamo pieces and "
          "[UNK], and that is all the model sees.",
     "b": "No: the pipeline has no language detection; the score comes from the model's logits "

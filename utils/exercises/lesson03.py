@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from utils.checks import Wrong, exercise, quiz
+from utils.checks import Wrong, as_int, exercise, quiz
 from utils.exercises.lesson02 import framework, load, run, softmax, to_numpy
 
 THREE = ("Good morning!", "Where is the nearest subway station?", "Thanks a lot.")
@@ -24,14 +24,15 @@ def _parameter_counts(model) -> tuple[int, int]:
     return int(model.count_params()), len(model.weights)
 
 
-@exercise("03.1", "count the parameters of the base model")
+@exercise("03.1", "count the parameters of the base model",
+           section="2. What is inside a model",
+           more={"pt": ("`model.parameters()` yields every weight tensor; each tensor's "
+                        "`numel()` is its number of values. Add them up for `model`, the base "
+                        "model."),
+                 "tf": ("`model.count_params()` counts every value of every weight of a built "
+                        "model; call it on `model`, the base model.")})
 def _check_03_1(answer):
-    if isinstance(answer, np.integer):
-        answer = int(answer)
-    if isinstance(answer, bool) or not isinstance(answer, int):
-        raise Wrong(f"expected the number of parameters as an int, got {type(answer).__name__} "
-                    f"({answer!r:.60}).",
-                    "add up the number of elements of every weight tensor; the sum is an int.")
+    answer = as_int(answer, "the number of parameters")
     _, model = load("encoder", "base")
     total, tensors = _parameter_counts(model)
     _, classifier = load("sentiment")
@@ -67,13 +68,14 @@ def _as_shape(answer) -> tuple:
         raise Wrong(f"expected the shape as a tuple of ints, got {type(answer).__name__} "
                     f"({answer!r:.60}).",
                     "use `tuple(outputs.pooler_output.shape)`.")
-    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in answer):
-        raise Wrong(f"the shape {answer!r:.60} should hold ints only.",
-                    "use `tuple(outputs.pooler_output.shape)`.")
-    return tuple(int(n) for n in answer)
+    return tuple(as_int(n, "each number of the shape") for n in answer)
 
 
-@exercise("03.2", "the shape of the pooler output")
+@exercise("03.2", "the shape of the pooler output",
+           section="3. The base model's outputs",
+           more=("Tokenize the three sentences in one call with `padding=True`, run the base "
+                 "model, and take `tuple(...)` of the output's `pooler_output.shape`: (batch, "
+                 "hidden size)."))
 def _check_03_2(answer, sentences=THREE):
     shape = _as_shape(answer)
     _, model = load("encoder", "base")
@@ -95,7 +97,10 @@ def _check_03_2(answer, sentences=THREE):
     return f"one {hidden}-number vector per sentence; {hidden} is model.config.hidden_size."
 
 
-@exercise("03.3", "correct logits for a padded batch")
+@exercise("03.3", "correct logits for a padded batch",
+           section="Padding and the attention mask",
+           more=("Pass the tokenizer's whole output to the model, `attention_mask` included: "
+                 "without the mask, the padded row's logits change."))
 def _check_03_3(answer, sentences=PAIR):
     if hasattr(answer, "logits"):
         raise Wrong("that is the model's whole output object, not its logits.",
@@ -134,7 +139,11 @@ def _check_03_3(answer, sentences=PAIR):
                 "model with `**batch`.")
 
 
-quiz("03.4", "newly initialized weights", correct="c", explanations={
+quiz("03.4", "newly initialized weights", correct="c",
+     section="4. Task heads",
+     more=("The warning lists only `classifier.bias` and `classifier.weight`: ask which part of "
+           "the model those are, and where the rest came from."),
+     explanations={
     "a": "No: only the weights the message lists (the head) are new; the encoder's trained "
          "weights were loaded.",
     "b": "No: a damaged file stops loading with an error; this warning is expected when you put "

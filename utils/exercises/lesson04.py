@@ -1,6 +1,6 @@
 """Checks for lesson 04 (tokenizers)."""
 
-from utils.checks import Wrong, exercise, expect_type, quiz
+from utils.checks import Wrong, as_int, exercise, expect_type, quiz
 
 QUESTION = "Where is the course?"
 CONTEXT = "The course runs offline on your own computer."
@@ -23,17 +23,13 @@ def _framework_of(value) -> str:
     return type(value).__module__.split(".")[0]
 
 
-def _plain_int(value):
-    """NumPy integers (e.g. from array.sum()) count as ints."""
-    import numpy as np
-
-    return int(value) if isinstance(value, np.integer) else value
-
-
-@exercise("04.1", "count the tokens of the second segment")
+@exercise("04.1", "count the tokens of the second segment",
+           section="5. What `tokenizer(...)` returns",
+           more=("Call `auto(question, context)` with the two texts as two arguments; "
+                 "`token_type_ids` is 0 for the first segment and 1 for the second, so count the "
+                 "1s."))
 def _check_04_1(answer, question: str = QUESTION, context: str = CONTEXT):
-    answer = _plain_int(answer)
-    expect_type(answer, int, "the number of tokens in the second segment")
+    answer = as_int(answer, "the number of tokens in the second segment")
     tokenizer = _english_tokenizer()
     encoding = tokenizer(question, context)
     types = encoding["token_type_ids"]
@@ -57,7 +53,11 @@ def _check_04_1(answer, question: str = QUESTION, context: str = CONTEXT):
     return f"{second} tokens: the context's {second - 1} pieces and the closing [SEP]."
 
 
-@exercise("04.2", "a fixed-size NumPy batch")
+@exercise("04.2", "a fixed-size NumPy batch",
+           section="6. Batches: padding and truncation",
+           more=("Exactly 10 for every row needs `padding=\"max_length\"` **and** "
+                 "`truncation=True` with `max_length=10`; `padding=True` pads only to the "
+                 "longest row. `return_tensors=\"np\"` gives NumPy."))
 def _check_04_2(answer, texts=tuple(TEXTS_EN), length: int = 10):
     import numpy as np
 
@@ -98,7 +98,10 @@ def _train_wordpiece(texts, vocab_size: int):
     return tokenizer
 
 
-@exercise("04.3", "train a smaller Korean tokenizer")
+@exercise("04.3", "train a smaller Korean tokenizer",
+           section="9. Train a Korean WordPiece tokenizer yourself",
+           more=("`train_wordpiece(lines, vocab_size=2000)` returns a `tokenizers.Tokenizer`; "
+                 "its `encode(text, add_special_tokens=False).tokens` is the list of strings."))
 def _check_04_3(answer, sentence: str = KOREAN_SENTENCE, vocab_size: int = SMALL_VOCAB):
     from utils.data import korean_lines
 
@@ -137,7 +140,11 @@ def _check_04_3(answer, sentence: str = KOREAN_SENTENCE, vocab_size: int = SMALL
                 "pre-tokenizer and the special tokens [PAD] [UNK] [CLS] [SEP] [MASK].")
 
 
-quiz("04.4", "a mismatched tokenizer", correct="a", explanations={
+quiz("04.4", "a mismatched tokenizer", correct="a",
+     section="2. The tokenizer must match the checkpoint",
+     more=("Look at the cell that printed what the English model reads for the Korean ids: did "
+           "anything fail?"),
+     explanations={
     "a": "Yes: every id is a valid row of the 30,522-row English embedding table, so nothing "
          "fails; the model just reads whatever those rows of the English vocabulary hold (mostly "
          "[unusedN] placeholders), nothing to do with the Korean words.",

@@ -2,7 +2,7 @@
 
 import math
 
-from utils.checks import Wrong, exercise, expect_close, expect_type, quiz
+from utils.checks import Wrong, as_int, exercise, expect_close, expect_type, quiz
 
 EXERCISE_CONFIG = dict(vocab_size=8000, hidden_size=64, num_hidden_layers=3, num_attention_heads=4,
                        intermediate_size=256, max_position_embeddings=64)
@@ -12,14 +12,14 @@ ARCHITECTURE_FIELDS = ["vocab_size", "hidden_size", "num_hidden_layers", "num_at
                        "hidden_act", "layer_norm_eps", "position_embedding_type"]
 
 
-@exercise("05.1", "count the parameters of a small BERT")
+@exercise("05.1", "count the parameters of a small BERT",
+           section="Counting parameters by hand",
+           more=("`BertModel(config)` builds a model with random weights from the config; count "
+                 "its parameters as in lesson 03, or use the lesson's `bert_parameters` formula."))
 def _check_05_1(answer, config_kwargs=None):
-    import numpy as np
     from transformers import BertConfig, BertModel
 
-    if isinstance(answer, np.integer):  # e.g. from np.sum
-        answer = int(answer)
-    expect_type(answer, int, "the number of parameters")
+    answer = as_int(answer, "the number of parameters")
     config = BertConfig(**(config_kwargs or EXERCISE_CONFIG))
     expected = sum(p.numel() for p in BertModel(config).parameters())
     H, V = config.hidden_size, config.vocab_size
@@ -46,7 +46,11 @@ def _check_05_1(answer, config_kwargs=None):
     return f"{expected:,} parameters, {share:.0%} of them in the word embeddings."
 
 
-@exercise("05.2", "a config with three labels")
+@exercise("05.2", "a config with three labels",
+           section="4. Two ways to set fields",
+           more=("Give `AutoConfig.from_pretrained(encoder, ...)` both `id2label={0: ..., 1: "
+                 "..., 2: ...}` (int keys) and `label2id` (the reverse); `num_labels` then "
+                 "follows."))
 def _check_05_2(answer, labels=tuple(LABELS)):
     from transformers import AutoConfig, PretrainedConfig
 
@@ -78,7 +82,10 @@ def _check_05_2(answer, labels=tuple(LABELS)):
     return "a classifier loaded with this config gets a 3-output head, named in predictions."
 
 
-@exercise("05.3", "the expected loss of an untrained classifier")
+@exercise("05.3", "the expected loss of an untrained classifier",
+           section="A sanity check without training: the loss of an untrained classifier",
+           more=("An untrained classifier gives every label about the same probability, 1/7 "
+                 "here; the cross-entropy is minus the log of the right label's probability."))
 def _check_05_3(answer, num_labels: int = 7):
     expect_type(answer, float, "the expected loss")
     expected = math.log(num_labels)
@@ -104,7 +111,11 @@ def _check_05_3(answer, num_labels: int = 7):
     return f"ln {num_labels} = {expected:.3f}; a first loss far from it means a bug."
 
 
-quiz("05.4", "the silent change", correct="b", explanations={
+quiz("05.4", "the silent change", correct="b",
+     section="Silent: a shape stays, the meaning changes",
+     more=("Ask of each option: does it change a weight's shape (loading fails), only training "
+           "(no effect in evaluation), or how the same weights are used?"),
+     explanations={
     "a": "No: hidden_size changes the shape of almost every weight, so loading fails with size "
          "mismatches.",
     "b": "Yes: 6 heads of 64 dimensions use the same weight shapes as 12 heads of 32, so the "

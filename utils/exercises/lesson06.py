@@ -7,7 +7,7 @@ import numbers
 
 import numpy as np
 
-from utils.checks import Wrong, exercise, expect_type, other_input, quiz, type_name
+from utils.checks import Wrong, as_int, exercise, expect_type, other_input, quiz, type_name
 
 LABELS = ["NEGATIVE", "POSITIVE"]
 LANG_LABELS = ["ENGLISH", "KOREAN"]
@@ -39,7 +39,12 @@ def _reference_metrics(logits, labels):
             "recall_NEGATIVE": float(recalls[0]), "recall_POSITIVE": float(recalls[1])}
 
 
-@exercise("06.1", "per-label metrics")
+@exercise("06.1", "per-label metrics",
+           section={"pt": "3. Metrics: `compute_metrics`",
+                    "tf": "4. Metrics"},
+           more=("`np.argmax(logits, axis=-1)` gives the predictions; `recall_score(labels, "
+                 "predictions, average=None, labels=[0, 1])` gives one recall per label, and "
+                 "`f1_score(..., average=\"macro\")` the macro F1. Return plain floats."))
 def _check_06_1(answer, seed: int = LOGITS_SEED):
     logits, labels = exercise_logits(seed)
     other = None if seed == LOGITS_SEED else f"other logits ({len(labels)} examples, seed {seed})"
@@ -98,21 +103,18 @@ def _per_label_metrics(answer, logits, labels):
             "the recalls show which label the model misses.")
 
 
-def _as_int(value):
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
-
-
-@exercise("06.2", "count the optimizer steps")
+@exercise("06.2", "count the optimizer steps",
+           section={"pt": "4. `TrainingArguments`",
+                    "tf": "5. The optimizer and `compile`"},
+           more=("Steps per epoch = sentences // batch size (here it divides exactly), times the "
+                 "epochs; the warm-up is 10% of all steps, rounded **up** with `math.ceil`."))
 def _check_06_2(answer, n_sentences=STEPS_SETTING["n_sentences"], epochs=STEPS_SETTING["epochs"],
                 batch_size=STEPS_SETTING["batch_size"], warmup_ratio=STEPS_SETTING["warmup_ratio"]):
     expect_type(answer, (tuple, list), "the pair (total_steps, warmup_steps)")
     if len(answer) != 2:
         raise Wrong(f"expected 2 numbers, got {len(answer)}.", "store (total_steps, warmup_steps).")
-    total, warmup = (_as_int(value) for value in answer)
-    for name, value in (("total_steps", total), ("warmup_steps", warmup)):
-        expect_type(value, int, f"{name} (a whole number of steps)")
+    total, warmup = (as_int(value, f"{name} (a whole number of steps)")
+                     for name, value in zip(("total_steps", "warmup_steps"), answer))
     per_epoch = math.ceil(n_sentences / batch_size)
     expected_total = per_epoch * epochs
     expected_warmup = math.ceil(expected_total * warmup_ratio)
@@ -156,7 +158,11 @@ def expected_language_sentences():
     return english, korean
 
 
-@exercise("06.3", "a language-identification task")
+@exercise("06.3", "a language-identification task",
+           section="1. The data",
+           more=("Build the two lists, then one `Dataset.from_dict({\"sentence\": ..., \"label\": "
+                 "...})` with `Features` whose `label` is `ClassLabel(names=[...])`, and "
+                 "`train_test_split(test_size=..., seed=..., stratify_by_column=\"label\")`."))
 def _check_06_3(answer, accuracy=None):
     from datasets import ClassLabel, Dataset, DatasetDict
 
@@ -222,7 +228,12 @@ def _check_06_3(answer, accuracy=None):
             "(lesson 00), which the model tells apart from English words almost at once.")
 
 
-quiz("06.4", "which weights you get at the end", correct="d", explanations={
+quiz("06.4", "which weights you get at the end", correct="d",
+     section={"pt": "7. Checkpoints on disk, and reloading the best one",
+              "tf": "8. Checkpoints on disk, and reloading the best model"},
+     more=("With `load_best_model_at_end` / `restore_best_weights`, what decides which weights "
+           "come back: the last step, or the metric you named?"),
+     explanations={
     "a": "No: that is what you get without load_best_model_at_end (or without "
          "restore_best_weights in Keras).",
     "b": "No: the test set must not choose anything, or its accuracy is no longer an honest "

@@ -22,7 +22,11 @@ def balanced_weights(labels):
     return len(labels) / (len(counts) * counts)
 
 
-@exercise("07.1", "class weights for three labels")
+@exercise("07.1", "class weights for three labels",
+           section={"pt": "3. A class-weighted loss: subclassing `Trainer`",
+                    "tf": "3. Class weights in `fit`"},
+           more=("`np.bincount(labels)` counts each label; the weight of label c is len(labels) "
+                 "/ (3 × count of c), so the rarest label gets the largest weight."))
 def _check_07_1(answer, labels=None):
     labels = exercise_labels() if labels is None else np.asarray(labels)
     if (isinstance(answer, (str, bytes, dict, set))
@@ -228,7 +232,16 @@ def _check_tf(answer, seed):
 BATCH_SEED = 7  # the notebook's check; the grader's hidden tests use other seeds
 
 
-@exercise("07.2", "one training step")
+@exercise("07.2", "one training step",
+           section={"pt": "4. Your own training loop",
+                    "tf": "4. Your own training loop with `GradientTape`"},
+           more={"pt": ("The five steps in order: training mode, the forward pass with the "
+                        "labels (the model returns `.loss`), backward, the optimizer step, and "
+                        "zeroing the gradients; return the loss as a Python float."),
+                 "tf": ("Run the model with `training=True` inside `with tf.GradientTape() as "
+                        "tape:`, compute the loss there, then `tape.gradient(loss, "
+                        "model.trainable_variables)` and `optimizer.apply_gradients(zip(...))`; "
+                        "return `float(loss)`.")})
 def _check_07_2(answer, framework="pt", seed: int = BATCH_SEED):
     if framework not in ("pt", "tf"):
         raise ValueError(f"framework must be 'pt' or 'tf', not {framework!r}")
@@ -241,7 +254,12 @@ def _check_07_2(answer, framework="pt", seed: int = BATCH_SEED):
         return _check_pt(answer, seed) if framework == "pt" else _check_tf(answer, seed)
 
 
-quiz("07.3", "two weighted means", correct="a", explanations={
+quiz("07.3", "two weighted means", correct="a",
+     section={"pt": "3. A class-weighted loss: subclassing `Trainer`",
+              "tf": "3. Class weights in `fit`"},
+     more=("The lesson computed both weighted means by hand on four sentences: one divides by "
+           "the sum of the weights, the other by the number of sentences."),
+     explanations={
     "a": "Yes: PyTorch's weight= gives a weighted average (divided by 3.5); Keras's sample weights "
          "are summed and divided by the batch size, 4. They agree only when a batch's weights "
          "average 1.",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from utils.checks import Wrong, exercise, expect_type, quiz
+from utils.checks import Wrong, as_int, exercise, expect_type, quiz
 
 BATCH_SENTENCES = 8      # exercise 08.1: the first 8 validation sentences, one batch
 BATCH_SIZE = 32          # exercise 08.2: batches of 32, in order
@@ -50,7 +50,10 @@ def _positions(lengths: list[int], batch_size: int) -> int:
                for i in range(0, len(lengths), batch_size))
 
 
-@exercise("08.1", "the padding fraction of a batch")
+@exercise("08.1", "the padding fraction of a batch",
+           section="3. Tokens processed and padding",
+           more=("The `attention_mask` is 1 for a real token and 0 for padding: padding fraction "
+                 "= 1 − (sum of the mask) / (number of positions in the mask)."))
 def _check_08_1(answer, n: int = BATCH_SENTENCES):
     answer = _as_number(answer)
     expect_type(answer, (float, int), "the padding fraction")
@@ -78,12 +81,12 @@ def _check_08_1(answer, n: int = BATCH_SENTENCES):
             "padding.")
 
 
-@exercise("08.2", "tokens processed in an epoch")
+@exercise("08.2", "tokens processed in an epoch",
+           section="3. Tokens processed and padding",
+           more=("A dynamically padded batch processes (rows × its longest row) positions; add "
+                 "that up over the 13 batches of the validation set, in order."))
 def _check_08_2(answer, batch_size: int = BATCH_SIZE):
-    answer = _as_number(answer)
-    if isinstance(answer, float) and answer.is_integer():
-        answer = int(answer)
-    expect_type(answer, int, "the number of positions processed")
+    answer = as_int(answer, "the number of positions processed")
     lengths = _validation_lengths()
     expected = _positions(lengths, batch_size)
     real = sum(lengths)
@@ -110,7 +113,11 @@ def _check_08_2(answer, batch_size: int = BATCH_SIZE):
             f"{1 - real / expected:.1%} padding, in {batches} batches.")
 
 
-quiz("08.3", "why grouping is faster", correct="b", explanations={
+quiz("08.3", "why grouping is faster", correct="b",
+     section="5. Timing a short training epoch",
+     more=("Compare the tokens processed per strategy in section 3 with the times in section 5; "
+           "then ask what grouping does to the order of the batches."),
+     explanations={
     "a": "No: every sentence is still used, whole; only the order of the sentences changes.",
     "b": "Yes: similar lengths in a batch mean little padding, so fewer positions to compute; "
          "batches are less random (short ones, then long ones), which megabatches soften.",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from utils.checks import Wrong, exercise, expect_type, quiz
+from utils.checks import Wrong, as_int, exercise, quiz
 
 WORDS = ("covid", "vaccine", "telehealth", "lockdown")
 MORE_WORDS = ("covid", "omicron", "remdesivir", "telehealth", "pandemic", "quarantine", "vaccine",
@@ -33,23 +33,13 @@ def _hidden_size() -> int:
     return AutoConfig.from_pretrained(checkpoint("encoder", verbose=False)).hidden_size
 
 
-def _plain_int(value):
-    """NumPy integers and 0-d integer arrays or tensors count as ints."""
-    import numpy as np
-
-    if isinstance(value, np.integer):
-        return int(value)
-    if hasattr(value, "shape") and hasattr(value, "dtype"):
-        array = np.asarray(value)
-        if array.shape == () and np.issubdtype(array.dtype, np.integer):
-            return int(array)
-    return value
-
-
-@exercise("09.1", "the length of the extended tokenizer")
+@exercise("09.1", "the length of the extended tokenizer",
+           section="2. `add_tokens`: new words",
+           more=("Start from a fresh `AutoTokenizer.from_pretrained(encoder)`; "
+                 "`add_tokens(words)` skips words the vocabulary already has, and "
+                 "`len(tokenizer)` afterwards is the answer."))
 def _check_09_1(answer, words=WORDS):
-    answer = _plain_int(answer)
-    expect_type(answer, int, "the number of tokens (len(tokenizer))")
+    answer = as_int(answer, "the number of tokens (len(tokenizer))")
     tokenizer = _fresh_tokenizer()
     base = len(tokenizer)
     returned = tokenizer.add_tokens(list(words))
@@ -80,13 +70,8 @@ def _check_09_1(answer, words=WORDS):
 def _as_shape(answer) -> tuple:
     if hasattr(answer, "as_list"):  # a TensorFlow TensorShape
         answer = tuple(answer.as_list())
-    if isinstance(answer, (tuple, list)) and all(
-            isinstance(n, int) and not isinstance(n, bool) or type(n).__module__ == "numpy"
-            for n in answer):
-        try:
-            return tuple(int(n) for n in answer)
-        except (TypeError, ValueError):
-            pass
+    if isinstance(answer, (tuple, list)):
+        return tuple(as_int(n, "each number of the shape") for n in answer)
     if hasattr(answer, "shape") and not isinstance(answer, (tuple, list)):
         raise Wrong(f"got a {type(answer).__name__}, not its shape.",
                     "store the shape, e.g. tuple(matrix.shape), not the matrix itself.")
@@ -95,7 +80,13 @@ def _as_shape(answer) -> tuple:
                 "a matrix shape is (rows, columns): use tuple(embedding_matrix.shape).")
 
 
-@exercise("09.2", "the shape of the resized embedding matrix")
+@exercise("09.2", "the shape of the resized embedding matrix",
+           section="5. `resize_token_embeddings`",
+           more={"pt": ("`model.resize_token_embeddings(len(tokenizer), pad_to_multiple_of=64)`, "
+                        "then `tuple(model.get_input_embeddings().weight.shape)`."),
+                 "tf": ("TensorFlow's `resize_token_embeddings` has no `pad_to_multiple_of`: "
+                        "round `len(tokenizer)` up to a multiple of 64 yourself (`math.ceil`), "
+                        "resize to that, then take the shape of `get_input_embeddings().weight`.")})
 def _check_09_2(answer, words=MORE_WORDS, multiple: int = MULTIPLE):
     shape = _as_shape(answer)
     tokenizer = _fresh_tokenizer()
@@ -135,7 +126,11 @@ def _check_09_2(answer, words=MORE_WORDS, multiple: int = MULTIPLE):
             f"{rows - length} of them never used by the tokenizer.")
 
 
-quiz("09.3", "forgetting to resize", correct="d", explanations={
+quiz("09.3", "forgetting to resize", correct="d",
+     section="4. The model does not know the new ids",
+     more=("The lesson ran the unresized model on a sentence with a new token: which sentences "
+           "worked, and which failed?"),
+     explanations={
     "a": "No: the tokenizer does produce the new ids (that is the point of adding them); nothing "
          "maps them back to [UNK].",
     "b": "No: only resize_token_embeddings changes the matrix; the forward pass never does.",

@@ -11,7 +11,7 @@ import functools
 
 import numpy as np
 
-from utils.checks import Wrong, exercise, other_input, quiz
+from utils.checks import Wrong, as_int, exercise, other_input, quiz
 from utils.exercises.lesson02 import quiet_transformers, to_numpy
 
 QUERY = "My laptop will not turn on."
@@ -131,7 +131,11 @@ def hidden_and_mask(sentences, fw: str | None = None) -> tuple[np.ndarray, np.nd
 
 # ---------------------------------------------------------------- exercises
 
-@exercise("10.1", "the model's own sentence embedding")
+@exercise("10.1", "the model's own sentence embedding",
+           section="2. Pooling the token vectors, with the attention mask",
+           more=("Make the mask float weights with a last axis of size 1, so that it multiplies "
+                 "every hidden dimension; sum the weighted token vectors over the token axis and "
+                 "divide by the number of real tokens; then divide each vector by its L2 norm."))
 def _check_10_1(answer, tensors: str | None = None, seed: int = BATCH_SEED):
     hidden, mask = padded_batch(seed)
     other = None if seed == BATCH_SEED else (
@@ -191,7 +195,11 @@ def _sentence_embedding(answer, hidden, mask, tensors):
                 "tokens, then divide by the norm.")
 
 
-@exercise("10.2", "search with mean pooling")
+@exercise("10.2", "search with mean pooling",
+           section="5. Which vector represents the sentence? Nearest neighbours",
+           more=("Embed the query and the corpus with the lesson's `embed`, normalise the "
+                 "`\"mean\"` vectors, take the dot products of the query with every corpus vector, "
+                 "and `int(...)` the argmax."))
 def _check_10_2(answer, query: str = QUERY, corpus=CORPUS, fw: str | None = None):
     if isinstance(answer, str):
         if answer in corpus:
@@ -200,12 +208,7 @@ def _check_10_2(answer, query: str = QUERY, corpus=CORPUS, fw: str | None = None
                     f"{len(corpus) - 1}.")
         raise Wrong(f"expected an index (int), got a string ({answer!r:.60}).",
                     "store the argmax of the cosine similarities, as an int.")
-    if isinstance(answer, np.integer) or (hasattr(answer, "shape")
-                                          and np.size(to_numpy(answer)) == 1
-                                          and to_numpy(answer).dtype.kind in "iu"):
-        answer = int(to_numpy(answer).reshape(-1)[0])
-    if isinstance(answer, bool) or not isinstance(answer, int):
-        raise Wrong(f"expected an index (int), got {type(answer).__name__} ({answer!r:.60}).",
+    answer = as_int(answer, "an index",
                     "store the argmax of the cosine similarities, as an int: int(scores.argmax()).")
     if not 0 <= answer < len(corpus):
         raise Wrong(f"{answer} is not an index of `corpus`, which has {len(corpus)} sentences "
@@ -230,7 +233,11 @@ def _check_10_2(answer, query: str = QUERY, corpus=CORPUS, fw: str | None = None
                 "argmax of their dot products with the query's.")
 
 
-quiz("10.3", "why [CLS] does worse here", correct="c", explanations={
+quiz("10.3", "why [CLS] does worse here", correct="c",
+     section="7. Why mean pooling wins here: Sentence-BERT",
+     more=("Which objective was all-MiniLM-L6-v2 trained with, and which vector did that "
+           "objective use?"),
+     explanations={
     "a": "No: every sentence starts with [CLS], padded or not; padding goes at the end.",
     "b": "No: the [CLS] token is the same, but its output vector attends to the whole sentence "
          "and differs from sentence to sentence; it is just less informative here.",

@@ -4,26 +4,20 @@ TensorFlow notebook: effective batch size, learning-rate scaling, optimizer step
 import math
 import numbers
 
-from utils.checks import Wrong, exercise, expect_close, expect_type, quiz
+from utils.checks import Wrong, as_int, exercise, expect_close, expect_type, quiz
 
 # The set-up of exercises 11.1 and 11.2, as the notebooks state it.
 PER_DEVICE_BATCH, PROCESSES, GRAD_ACCUM = 16, 8, 4
 BASE_LR, BASE_BATCH, NEW_PROCESSES, NEW_PER_DEVICE = 1e-4, 32, 8, 32
 
 
-def _as_int(answer, what):
-    if isinstance(answer, numbers.Integral) and not isinstance(answer, bool):
-        return int(answer)  # also NumPy integers
-    if isinstance(answer, float) and answer.is_integer():
-        raise Wrong(f"got the float {answer!r}: a number of sentences or steps is a whole number.",
-                    "use integer arithmetic (* and //, or math.ceil), or int(...) the result.")
-    expect_type(answer, int, what)
-    return answer
-
-
-@exercise("11.1", "the effective batch size")
+@exercise("11.1", "the effective batch size",
+           section={"pt": "6. What changes when the number of processes changes",
+                    "tf": "3. Global and per-replica batch sizes, and the loss"},
+           more=("Each optimizer step averages the gradients of every device's batch, for every "
+                 "accumulation step: multiply the three numbers."))
 def _check_11_1(answer, per_device=PER_DEVICE_BATCH, processes=PROCESSES, grad_accum=GRAD_ACCUM):
-    answer = _as_int(answer, "the effective batch size")
+    answer = as_int(answer, "the effective batch size")
     expected = per_device * processes * grad_accum
     mistakes = {
         per_device: ("that is the batch of ONE process for one forward pass.",
@@ -48,7 +42,12 @@ def _check_11_1(answer, per_device=PER_DEVICE_BATCH, processes=PROCESSES, grad_a
             "step; keep this number when you change the hardware, or change the learning rate.")
 
 
-@exercise("11.2", "scale the learning rate")
+@exercise("11.2", "scale the learning rate",
+           section={"pt": "6. What changes when the number of processes changes",
+                    "tf": "3. Global and per-replica batch sizes, and the loss"},
+           more=("The linear scaling rule multiplies the learning rate by (new effective batch) "
+                 "/ (old effective batch); the new effective batch is per-device batch × "
+                 "devices."))
 def _check_11_2(answer, base_lr=BASE_LR, base_batch=BASE_BATCH, processes=NEW_PROCESSES,
                 per_device=NEW_PER_DEVICE):
     if isinstance(answer, numbers.Integral) and not isinstance(answer, bool):
@@ -96,7 +95,11 @@ def expected_steps(sentences, per_device, processes, grad_accum):
     return math.ceil(per_process / grad_accum)
 
 
-@exercise("11.3", "optimizer steps per epoch")
+@exercise("11.3", "optimizer steps per epoch",
+           section={"pt": "6. What changes when the number of processes changes",
+                    "tf": "3. Global and per-replica batch sizes, and the loss"},
+           more=("One step consumes per_device × processes × grad_accum sentences; a last, "
+                 "partial step still counts, so round **up** (`math.ceil`)."))
 def _check_11_3(answer, cases=tuple(STEP_CASES)):
     if isinstance(answer, numbers.Number):
         raise Wrong(f"got a number ({answer!r}), not a function.",
@@ -125,7 +128,7 @@ def _check_11_3(answer, cases=tuple(STEP_CASES)):
         if isinstance(got, float) and got.is_integer():
             raise Wrong(f"optimizer_steps{case} returned the float {got!r}.",
                         "a number of steps is an int: use math.ceil(...) or // on ints.")
-        got = _as_int(got, "a number of steps")
+        got = as_int(got, "a number of steps")
         if got != expected:
             for problem, formula in wrong_formulas.items():
                 if got == formula(*case) != expected:
@@ -138,7 +141,11 @@ def _check_11_3(answer, cases=tuple(STEP_CASES)):
     return "one step per effective batch, rounded up: more processes, fewer steps per epoch."
 
 
-quiz("11.4", "why evaluation gathers", correct="b", explanations={
+quiz("11.4", "why evaluation gathers", correct="b",
+     section={"pt": "3. A training script with 🤗 Accelerate",
+              "tf": "2. Two replicas, in a fresh process"},
+     more="In data parallelism, which sentences does each process see: all of them, or a shard?",
+     explanations={
     "a": "No: all processes hold identical weights (their gradients are averaged at every "
          "step), so there is nothing to repair.",
     "b": "Yes: each process (or worker) scores only its shard of the evaluation set; alone, its "
