@@ -43,8 +43,9 @@ FROM_SNAPSHOT = ["numpy", "pandas", "pyarrow", "tensorflow", "tf_keras", "keras"
                  "protobuf", "h5py", "tqdm", "sentence-transformers"]
 TORCH_CPU = "torch==2.13.0"  # Colab's CPU runtime has torch 2.11 (CPU build); any CPU build will do
 NOTEBOOKS = ["02_pipeline_pt", "03_models_tf", "07_custom_training_pt"]
-TRAINING = {"06_trainer_pt", "06_keras_tf", "07_custom_training_pt", "07_custom_training_tf",
-            "08_padding_speed_pt", "11_distributed_pt", "11_distributed_tf"}
+TRAINING = {"06_fine_tuning_pt", "06_fine_tuning_tf", "07_custom_training_pt",
+            "07_custom_training_tf", "08_padding_speed_pt", "11_distributed_pt",
+            "11_distributed_tf"}
 NUMBER = re.compile(r"-?\d+\.\d+(?:e-?\d+)?")
 NOT_RESULTS = re.compile(r"\d+\.\d+ ?(s|ms|seconds|it/s|batch/s|MiB|GiB|MB|GB)\b|\d\d:\d\d|"
                          r"\d+\.\d+\.\d+")  # timings, sizes, version numbers

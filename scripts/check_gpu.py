@@ -41,12 +41,13 @@ from utils import env as course_env  # noqa: E402  (standard library only)
 
 WHEELS = ["transformers==4.50.3", "tokenizers==0.21.4", "huggingface-hub==0.36.2",
           "datasets==5.0.1", "dill==0.3.8", "multiprocess==0.70.16"]
-NOTEBOOKS = ["02_pipeline_pt", "03_models_pt", "06_trainer_pt", "07_custom_training_pt",
+NOTEBOOKS = ["02_pipeline_pt", "03_models_pt", "06_fine_tuning_pt", "07_custom_training_pt",
              "08_padding_speed_pt", "09_adding_tokens_pt", "10_sentence_embeddings_pt",
              "11_distributed_pt"]
 # Lessons that train: GPU and CPU runs take different floating-point paths through many steps,
 # so their numbers are compared within the parity tests' tolerance; the others within 1e-3.
-TRAINING = {"06_trainer_pt", "07_custom_training_pt", "08_padding_speed_pt", "11_distributed_pt"}
+TRAINING = {"06_fine_tuning_pt", "07_custom_training_pt", "08_padding_speed_pt",
+            "11_distributed_pt"}
 TOLERANCE = {"training": 0.05, "inference": 1e-3}
 NUMBER = re.compile(r"-?\d+\.\d+(?:e-?\d+)?")
 # Numbers that are timings or sizes of this machine, not results of the lesson.

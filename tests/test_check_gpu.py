@@ -36,9 +36,9 @@ def test_gpu_check_compares_numbers():
     close = {"seconds": 1, "cells": [{"out": "accuracy 0.7180\n took 9.9 s", "error": None}]}
     far = {"seconds": 1, "cells": [{"out": "accuracy 0.6000\n took 1.0 s", "error": None}]}
     broke = {"seconds": 1, "cells": [{"out": "", "error": "RuntimeError: CUDA out of memory"}]}
-    assert check_gpu.compare("06_trainer_pt", ran, close)[0]  # timings are not compared
+    assert check_gpu.compare("06_fine_tuning_pt", ran, close)[0]  # timings are not compared
     assert check_gpu.compare("02_pipeline_pt", ran, close)[0]  # 5e-4 ≤ 1e-3
-    ok, detail = check_gpu.compare("06_trainer_pt", ran, far)
+    ok, detail = check_gpu.compare("06_fine_tuning_pt", ran, far)
     assert not ok and "1.18e-01" in detail
     ok, detail = check_gpu.compare("02_pipeline_pt", ran, broke)
     assert not ok and "CUDA out of memory" in detail

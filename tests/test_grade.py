@@ -112,7 +112,7 @@ def batch(tmp_path_factory):
         "both = Dataset.from_dict({'sentence': english + korean, "
         "'label': [0] * 200 + [1] * 200}, features=features)\n"
         "lang_data = both.train_test_split(test_size=0.25, seed=42, stratify_by_column='label')\n"
-        "lang_accuracy = 0.99\ncheck('06.3', lang_data, lang_accuracy)"), "06_trainer_pt.ipynb")
+        "lang_accuracy = 0.99\ncheck('06.3', lang_data, lang_accuracy)"), "06_fine_tuning_pt.ipynb")
     before = digests(root)
     reports = root / "reports"
     proc = subprocess.run(
@@ -140,7 +140,7 @@ def test_command_line_exits_0_and_prints_a_table(batch):
 
 
 def test_a_library_mapping_answer_is_graded_as_it_is(batch):
-    got = exercises(batch["graded"][("lang", "06_trainer_pt.ipynb")])
+    got = exercises(batch["graded"][("lang", "06_fine_tuning_pt.ipynb")])
     assert got["06.3"]["status"] == "passed", got["06.3"]
     assert got["06.1"]["status"] == "not answered"
 

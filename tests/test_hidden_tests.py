@@ -41,7 +41,7 @@ def test_every_coding_exercise_has_hidden_tests(path):
 
 def test_the_coding_exercises_are_the_ones_listed():
     every = set().union(*(function_exercises(Path(p)) for p in SOLUTIONS))
-    assert every == {"00.1", "06.1", "07.2", "10.1", "11.3"}
+    assert every == {"00.1", "04.2", "06.1", "07.2", "10.1", "11.3"}
 
 
 def fitted_metrics(eval_pred):
@@ -67,6 +67,27 @@ def test_an_embedding_fitted_to_the_notebook_fails_on_another_batch(capsys):
     assert "✅" in capsys.readouterr().out
     with pytest.raises(ExerciseFailed, match=r"on another batch \(5 sentences of \[9, "):
         check("10.1", fitted_embedding, tensors="np", seed=3)
+
+
+def test_ids_fitted_to_the_notebook_fail_on_other_sentences(capsys):
+    from transformers import AutoTokenizer
+
+    from utils import checkpoint
+    from utils.exercises import lesson04
+
+    auto = AutoTokenizer.from_pretrained(checkpoint("encoder", verbose=False))
+    remembered = {tuple(texts): auto(list(texts), padding="max_length", truncation=True,
+                                     max_length=length, return_tensors="np")["input_ids"]
+                  for texts, length in lesson04.FIXED_CASES}
+
+    def fitted(texts, length):  # the notebook's answers, whatever it is asked
+        return remembered.get(tuple(texts), remembered[tuple(lesson04.TEXTS_EN)])
+
+    check("04.2", fitted)
+    assert "✅" in capsys.readouterr().out
+    with pytest.raises(ExerciseFailed, match=r"on 2 other sentences with length=9: the array "
+                                             r"has shape \(3, 10\), not \(2, 9\)"):
+        check("04.2", fitted, cases=((("Tiny.", "Small one."), 9),))
 
 
 def test_the_hidden_batches_differ_from_the_notebooks():

@@ -44,19 +44,30 @@ def test_04_2_numpy_batch(english):
 
     from utils.exercises.lesson04 import TEXTS_EN
 
-    kwargs = dict(padding="max_length", truncation=True, max_length=10)
-    right = english(TEXTS_EN, return_tensors="np", **kwargs)["input_ids"]
+    def right(texts, length):
+        return english(texts, padding="max_length", truncation=True, max_length=length,
+                       return_tensors="np")["input_ids"]
+
     check("04.2", right)
-    longest = english(TEXTS_EN, padding=True, return_tensors="np")["input_ids"]
-    with pytest.raises(ExerciseFailed,
-                       match=r"shape \(3, \d+\).*\n.*padding=True pads to the longest"):
+    # The natural wrong answer: padding=True reaches `length` only when a sentence is long
+    # enough (texts_en has one), so the check's short sentences catch it.
+    def longest(texts, length):
+        return english(texts, padding=True, truncation=True, max_length=length,
+                       return_tensors="np")["input_ids"]
+
+    assert longest(TEXTS_EN, 10).shape == (3, 10)
+    with pytest.raises(ExerciseFailed, match=r"three short sentences with length=12: the array "
+                       r"has shape \(3, \d+\).*\n.*padding=True pads only to the longest"):
         check("04.2", longest)
     with pytest.raises(ExerciseFailed, match="torch tensor"):
-        check("04.2", torch.tensor(right))
+        check("04.2", lambda texts, length: torch.tensor(right(texts, length)))
     with pytest.raises(ExerciseFailed, match="whole BatchEncoding"):
-        check("04.2", english(TEXTS_EN, return_tensors="np", **kwargs))
+        check("04.2", lambda texts, length: english(texts, padding="max_length", truncation=True,
+                                                     max_length=length, return_tensors="np"))
     with pytest.raises(ExerciseFailed, match="got list"):
-        check("04.2", right.tolist())
+        check("04.2", lambda texts, length: right(texts, length).tolist())
+    with pytest.raises(ExerciseFailed, match="expected the function fixed_length_ids"):
+        check("04.2", right(TEXTS_EN, 10))
 
 
 def test_04_3_small_korean_tokenizer():

@@ -33,7 +33,7 @@ SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
 TOLERANCE = 0.05
 LINE = re.compile(r"^test accuracy(?: \((?P<run>[^)]+)\))?: (?P<value>[01]\.\d{4})$", re.MULTILINE)
 PAIRS = {  # lesson: PyTorch notebook, TensorFlow notebook, the runs both print
-    "06": ("06_trainer_pt.ipynb", "06_keras_tf.ipynb", {""}),
+    "06": ("06_fine_tuning_pt.ipynb", "06_fine_tuning_tf.ipynb", {""}),
     "07": ("07_custom_training_pt.ipynb", "07_custom_training_tf.ipynb",
            {"plain", "class weights", "own loop, class weights"}),
 }

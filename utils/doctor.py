@@ -36,7 +36,7 @@ PYTHONS = ((3, 10), (3, 13))
 KERNEL_NAME = "python3"
 DEFAULT_LESSON = "02_pipeline_pt"
 DEFAULT_CELLS = 3
-# The heaviest lesson kernel peaks at 2.8 GB (README, Performance: 06_keras_tf 2,753 MiB).
+# The heaviest lesson kernel peaks at 2.8 GB (README, Performance: 06_fine_tuning_tf 2,753 MiB).
 MIN_MEMORY_GB = 3.0
 # Lessons 06-07 write Trainer checkpoints (a few hundred MB); pip caches and outputs need room too.
 MIN_DISK_GB = 2.0

@@ -1,6 +1,6 @@
 """Checks for lesson 04 (tokenizers)."""
 
-from utils.checks import Wrong, as_int, exercise, expect_type, quiz
+from utils.checks import Wrong, as_int, exercise, expect_type, other_input, quiz
 
 QUESTION = "Where is the course?"
 CONTEXT = "The course runs offline on your own computer."
@@ -53,36 +53,60 @@ def _check_04_1(answer, question: str = QUESTION, context: str = CONTEXT):
     return f"{second} tokens: the context's {second - 1} pieces and the closing [SEP]."
 
 
+# 04.2 calls the learner's function on these (texts, length) cases: the notebook's sentences,
+# of which one is longer than 10 tokens, and sentences that are all shorter than the length
+# asked for, which `padding=True` does not fill. The grader's hidden tests pass other cases.
+SHORT_TEXTS = ("Hi!", "Padding fills rows.", "Short and sweet.")
+FIXED_CASES = ((tuple(TEXTS_EN), 10), (SHORT_TEXTS, 12))
+
+
 @exercise("04.2", "a fixed-size NumPy batch",
            section="6. Batches: padding and truncation",
-           more=("Exactly 10 for every row needs `padding=\"max_length\"` **and** "
-                 "`truncation=True` with `max_length=10`; `padding=True` pads only to the "
+           more=("Exactly `length` ids in every row needs `padding=\"max_length\"` **and** "
+                 "`truncation=True` with `max_length=length`; `padding=True` pads only to the "
                  "longest row. `return_tensors=\"np\"` gives NumPy."))
-def _check_04_2(answer, texts=tuple(TEXTS_EN), length: int = 10):
+def _check_04_2(answer, cases=FIXED_CASES):
     import numpy as np
 
-    framework = _framework_of(answer)
-    if framework in {"torch", "tensorflow"}:
-        raise Wrong(f"got a {framework} tensor ({type(answer).__name__}), not a NumPy array.",
-                    "use return_tensors=\"np\".")
-    if isinstance(answer, dict) or hasattr(answer, "keys"):
-        raise Wrong(f"got the whole {type(answer).__name__}, not its input_ids.",
-                    "take [\"input_ids\"] from what the tokenizer returns.")
-    expect_type(answer, np.ndarray, "the input_ids array")
-    expected = _english_tokenizer()(list(texts), padding="max_length", truncation=True,
-                                    max_length=length, return_tensors="np")["input_ids"]
-    if answer.shape != expected.shape:
-        longest = max(len(ids) for ids in _english_tokenizer()(list(texts))["input_ids"])
-        hint = ("pad every row to the same fixed length with padding=\"max_length\" and "
-                f"max_length={length}, and cut longer rows with truncation=True.")
-        if answer.ndim == 2 and answer.shape[1] == longest:
-            hint = (f"your rows are as long as the longest sentence ({longest}); "
-                    f"padding=True pads to the longest row, but you need exactly {length}: " + hint)
-        raise Wrong(f"the array has shape {answer.shape}, not {expected.shape}.", hint)
-    if not np.array_equal(answer, expected):
-        raise Wrong("the shape is right but the ids are not.",
-                    "encode texts_en with the English tokenizer `auto`, in the given order.")
-    return "Each row ends with [SEP] (or [SEP] then [PAD]s): truncation keeps the special tokens."
+    if not callable(answer):
+        raise Wrong(f"expected the function fixed_length_ids, got {type(answer).__name__}.",
+                    "pass the function itself, without calling it: "
+                    "check(\"04.2\", fixed_length_ids).")
+    hidden = cases is not FIXED_CASES
+    tokenizer = _english_tokenizer()
+    for texts, length in cases:
+        what = (f"{len(texts)} other sentences with length={length}" if hidden
+                else f"{'texts_en' if list(texts) == TEXTS_EN else 'three short sentences'} "
+                     f"with length={length}")
+        with other_input(what if hidden else None):
+            result = answer(list(texts), length)
+            framework = _framework_of(result)
+            prefix = "" if hidden else f"for {what}: "
+            if framework in {"torch", "tensorflow"}:
+                raise Wrong(f"{prefix}got a {framework} tensor ({type(result).__name__}), not a "
+                            "NumPy array.", "use return_tensors=\"np\".")
+            if isinstance(result, dict) or hasattr(result, "keys"):
+                raise Wrong(f"{prefix}got the whole {type(result).__name__}, not its input_ids.",
+                            "return [\"input_ids\"] of what the tokenizer returns.")
+            expect_type(result, np.ndarray, "the input_ids array")
+            expected = tokenizer(list(texts), padding="max_length", truncation=True,
+                                 max_length=length, return_tensors="np")["input_ids"]
+            if result.shape != expected.shape:
+                longest = max(len(ids) for ids in tokenizer(list(texts))["input_ids"])
+                hint = ("pad every row to the same fixed length with padding=\"max_length\" and "
+                        "max_length=length, and cut longer rows with truncation=True.")
+                if result.ndim == 2 and result.shape[1] == min(longest, length) != length:
+                    hint = (f"your rows are as long as the longest sentence ({longest} ids); "
+                            "padding=True pads only to the longest row, so short sentences "
+                            f"never reach {length}: " + hint)
+                raise Wrong(f"{prefix}the array has shape {result.shape}, not {expected.shape}.",
+                            hint)
+            if not np.array_equal(result, expected):
+                raise Wrong(f"{prefix}the shape is right but the ids are not.",
+                            "encode the texts you are given with the English tokenizer `auto`, "
+                            "in their order.")
+    return ("Each row ends with [SEP] (or [SEP] then [PAD]s): truncation keeps the special "
+            "tokens, and padding=\"max_length\" fills even a batch of short sentences.")
 
 
 def _train_wordpiece(texts, vocab_size: int):
