@@ -160,6 +160,9 @@ def test_09_3_quiz():
         check("09.3", "b")
     with pytest.raises(ExerciseFailed, match="got NoneType"):
         check("09.3", None)
+    # the misconception that setting config.vocab_size by hand is enough
+    with pytest.raises(ExerciseFailed, match="setting the field by hand adds no rows"):
+        check("09.3", "c")
 
 
 def test_lesson_checks_do_not_import_tensorflow():

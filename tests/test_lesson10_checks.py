@@ -177,6 +177,8 @@ def test_10_3_quiz():
     assert "never trained" in ok("10.3", " C ")
     assert "padding goes at the end" in failure("10.3", "a")
     assert "got list" in failure("10.3", ["c"])
+    # the misconception that pooler_output is the [CLS] vector
+    assert "pooler_output is not the [CLS] vector" in failure("10.3", "d")
 
 
 @pytest.mark.parametrize("recorded,expected", [("pt", "pt"), ("tf", "tf"), ("pt+tf", "pt"),

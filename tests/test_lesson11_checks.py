@@ -66,3 +66,6 @@ def test_11_4_quiz():
         check("11.4", "a")
     with pytest.raises(ExerciseFailed, match="got int"):
         check("11.4", 2)
+    # the misconception that every process evaluates the whole set
+    with pytest.raises(ExerciseFailed, match="sharded like the training loader"):
+        check("11.4", "c")

@@ -134,7 +134,9 @@ quiz("09.3", "forgetting to resize", correct="d",
     "a": "No: the tokenizer does produce the new ids (that is the point of adding them); nothing "
          "maps them back to [UNK].",
     "b": "No: only resize_token_embeddings changes the matrix; the forward pass never does.",
-    "c": "No: a tokenizer and a model are loaded separately, and nothing compares their sizes.",
+    "c": "No: the config only describes the embedding matrix; setting the field by hand adds no "
+         "rows, so the new ids still fail. resize_token_embeddings adds the rows and updates "
+         "config.vocab_size itself.",
     "d": "Yes: the embedding matrix has no row for the new ids, so the lookup fails, but only "
          "for inputs that contain a new token, which is why the bug can hide.",
 })

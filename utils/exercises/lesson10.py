@@ -244,5 +244,7 @@ quiz("10.3", "why [CLS] does worse here", correct="c",
     "c": "Yes: all-MiniLM-L6-v2 was trained (Sentence-BERT style) with the mean of its token "
          "vectors as the sentence vector. [CLS] is just one token's vector, and the pooler on top "
          "of it was never trained (its bias is still exactly 0).",
-    "d": "No: the mean-pooled vector has the same 384 numbers and does clearly better.",
+    "d": "No: pooler_output is not the [CLS] vector but a dense layer with tanh applied to it "
+         "(section 1 shows they differ); the [CLS] vector itself comes from the trained encoder "
+         "layers. What is missing is a training objective that made it a summary.",
 })

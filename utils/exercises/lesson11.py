@@ -152,6 +152,7 @@ quiz("11.4", "why evaluation gathers", correct="b",
          "accuracy describes a fraction of the sentences and differs from one process to the "
          "next. Gathering (and dropping any sentences repeated to even out the shards) gives the "
          "accuracy on the whole set.",
-    "c": "No: gathering adds communication; it makes evaluation a little slower, not faster.",
+    "c": "No: the evaluation loader is sharded like the training loader, so each process (or "
+         "worker) scores only its share of the sentences; its accuracy alone is not the model's.",
     "d": "No: evaluation computes no gradients; only training all-reduces them.",
 })
