@@ -159,8 +159,11 @@ def test_an_unwritable_record_costs_nothing(tmp_path, monkeypatch, capsys):
     assert "✅ Exercise 11.1" in capsys.readouterr().out
 
 
-def test_a_damaged_record_is_started_again(progress_file, capsys):
-    progress_file.write_text("{not json", encoding="utf-8")
+@pytest.mark.parametrize("damaged", ["{not json", "[1, 2]", '{"11.1": [1]}',
+                                     '{"11.1": {"attempts": "x"}}'])
+def test_a_damaged_record_is_started_again(progress_file, capsys, damaged):
+    progress_file.write_text(damaged, encoding="utf-8")
+    progress.report()  # the table copes too
     check("11.1", 512)
     assert json.loads(progress_file.read_text(encoding="utf-8"))["11.1"]["passed"] is True
 

@@ -164,15 +164,16 @@ def record_progress(exercise_id: str, passed: bool) -> None:
     path = progress_file()
     try:
         results = read_progress(path)
-        entry = results.get(exercise_id, {})
+        entry = results.get(exercise_id)
+        before = entry.get("attempts", 0) if isinstance(entry, dict) else 0
         results[exercise_id] = {"passed": passed,
-                                "attempts": int(entry.get("attempts", 0)) + 1,
+                                "attempts": (before if isinstance(before, int) else 0) + 1,
                                 "time": time.strftime("%Y-%m-%d %H:%M")}
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}")
         temporary.write_text(json.dumps(results, indent=1, sort_keys=True), encoding="utf-8")
         os.replace(temporary, path)
-    except OSError:
+    except (OSError, ValueError, TypeError, AttributeError):  # unwritable, or a damaged record
         pass
 
 

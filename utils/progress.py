@@ -51,7 +51,7 @@ def report(results: dict[str, dict] | None = None) -> str:
         lines.append(f"{lesson} · {lesson_title(lesson)}")
         for ex in exercises:
             entry = results.get(ex.id)
-            if not entry:
+            if not isinstance(entry, dict) or not entry:
                 mark, note, kind = "· ", "", "untried"
             elif entry.get("passed"):
                 mark, kind = "✅", "passed"
@@ -68,7 +68,8 @@ def report(results: dict[str, dict] | None = None) -> str:
 
 
 def _tries(entry: dict) -> str:
-    n = int(entry.get("attempts", 1))
+    n = entry.get("attempts", 1)
+    n = n if isinstance(n, int) else 1
     return f"{n} {'check' if n == 1 else 'checks'}"
 
 
