@@ -10,7 +10,7 @@ import pytest
 from utils import assets, checkpoint, data_files, setup
 from utils.assets import AssetError
 from utils.checkpoints import UnknownRoleError
-from utils.checks import ExerciseFailed, check
+from utils.checks import ATTEMPTS, ExerciseFailed, check
 
 
 @pytest.mark.parametrize("role", ["", "bert", "Encoder", None])
@@ -34,10 +34,12 @@ def test_unknown_framework_in_setup(framework):
 @pytest.mark.parametrize("answer", ["", "x" * 100_000, b"\xff\xfe not utf-8", [1, "two", 3.0],
                                     {"tokens": 18}, float("nan")])
 def test_wrong_answer_types_get_a_clear_message(answer):
+    ATTEMPTS.clear()  # a first attempt: no second- or third-attempt hints in the message
     with pytest.raises(ExerciseFailed) as info:
         check("00.1", answer)
     message = str(info.value)
-    assert message.startswith("❌ Exercise 00.1: expected the number of tokens as int, got ")
+    assert message.startswith("❌ Exercise 00.1: expected the number of tokens as an int, got ")
+    assert "int(...)" in message
     assert len(message) < 400, "long inputs are shortened in the message"
 
 

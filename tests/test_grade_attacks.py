@@ -211,7 +211,7 @@ def test_innocent_students_keep_the_right_grade(run, student):
     assert (record["points"], record["status"]) == (1, "graded"), record
     assert ex(record, "00.2")["status"] == "passed"
     assert ex(record, "00.1")["status"] == "failed"
-    assert "expected the number of tokens as int" in ex(record, "00.1")["feedback"]
+    assert "expected the number of tokens as an int" in ex(record, "00.1")["feedback"]
 
 
 @pytest.mark.parametrize("student", ["a01_json_dump", "a02_import_module", "a03_liar_int",
