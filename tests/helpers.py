@@ -28,6 +28,13 @@ def committed_outputs(notebook: Path, results: bool = False) -> list[str]:
     return texts
 
 
+def markdown_cells(notebook: Path) -> list[tuple[str, list[str]]]:
+    """(text, tags) of every markdown cell of a notebook, in order."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return [("".join(c["source"]), c.get("metadata", {}).get("tags", []))
+            for c in cells if c["cell_type"] == "markdown"]
+
+
 def assert_runs_without_tensorflow(code: str, use_tf_0: bool = True) -> subprocess.CompletedProcess:
     """Run ``code`` in a fresh Python at the repository root, then assert that it succeeded and
     never imported TensorFlow. ``use_tf_0`` starts it with ``USE_TF=0``, as a PyTorch lesson's

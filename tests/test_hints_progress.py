@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.helpers import markdown_cells
 from utils import checks, progress
 from utils.checks import ExerciseFailed, Wrong, as_int, check, exercise
 
@@ -99,13 +100,9 @@ def test_no_answer_yet_is_not_an_attempt(progress_file):
 def test_every_course_exercise_has_tiers_and_a_real_section():
     """Each exercise's section is a heading of its lesson's notebook (of that framework), so
     "Re-read" never points at a section that does not exist."""
-    headings = {}
-    for path in SOLUTIONS.glob("*.ipynb"):
-        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        headings[path.stem] = {re.sub(r"^#{2,3} ", "", line) for cell in cells
-                               if cell["cell_type"] == "markdown"
-                               for line in "".join(cell["source"]).splitlines()
-                               if re.match(r"#{2,3} ", line)}
+    headings = {path.stem: {re.sub(r"^#{2,3} ", "", line) for text, _ in markdown_cells(path)
+                            for line in text.splitlines() if re.match(r"#{2,3} ", line)}
+                for path in SOLUTIONS.glob("*.ipynb")}
     count = 0
     for lesson, exercises in progress.catalogue().items():
         notebooks = [stem for stem in headings if stem.startswith(lesson)]
@@ -114,11 +111,9 @@ def test_every_course_exercise_has_tiers_and_a_real_section():
             count += 1
             for stem in notebooks:
                 framework = "tf" if stem.endswith("_tf") else "pt"
-                for field in ("section", "more"):
-                    value = getattr(ex, field)
-                    text = value.get(framework) if isinstance(value, dict) else value
-                    assert text, f"{ex.id} has no {field} for {stem}"
-                section = ex.section.get(framework) if isinstance(ex.section, dict) else ex.section
+                section, more = (value.get(framework) if isinstance(value, dict) else value
+                                 for value in (ex.section, ex.more))
+                assert section and more, f"{ex.id} has no section or no more-hint for {stem}"
                 assert section in headings[stem], f"{ex.id}: no section {section!r} in {stem}"
     assert count >= 40
 

@@ -8,10 +8,11 @@ one notebook only fails here; the message shows the nearest cell of the other no
 """
 
 import difflib
-import json
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import markdown_cells
 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
 TAG = "framework-specific"
@@ -21,9 +22,7 @@ PAIRS = sorted(p.name[:-len("_pt.ipynb")] for p in SOLUTIONS.glob("*_pt.ipynb")
 
 def markdown(path: Path) -> list[tuple[str, bool]]:
     """(text, tagged framework-specific) of every markdown cell, in order."""
-    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-    return [("".join(c["source"]), TAG in c.get("metadata", {}).get("tags", []))
-            for c in cells if c["cell_type"] == "markdown"]
+    return [(text, TAG in tags) for text, tags in markdown_cells(path)]
 
 
 def test_every_two_framework_lesson_is_a_pair():
