@@ -244,6 +244,13 @@ def as_int(answer: Any, what: str, hint: str = "") -> int:
                 hint or INT_HINT)
 
 
+def expect_function(answer: Any, hint: str) -> None:
+    """A coding exercise's answer is the learner's function itself; ``hint`` shows how to
+    define it and pass it without calling it."""
+    if not callable(answer):
+        raise Wrong(f"expected a function, got {type_name(answer)} ({answer!r:.60}).", hint)
+
+
 def expect_equal(answer: Any, expected: Any, what: str, hint: str = "") -> None:
     if answer != expected:
         raise Wrong(f"{what} is {answer!r:.80}, which is not right.", hint)

@@ -1,6 +1,6 @@
 """Checks for lesson 04 (tokenizers)."""
 
-from utils.checks import Wrong, as_int, exercise, expect_type, other_input, quiz
+from utils.checks import Wrong, as_int, exercise, expect_function, expect_type, other_input, quiz
 
 QUESTION = "Where is the course?"
 CONTEXT = "The course runs offline on your own computer."
@@ -68,10 +68,9 @@ FIXED_CASES = ((tuple(TEXTS_EN), 10), (SHORT_TEXTS, 12))
 def _check_04_2(answer, cases=FIXED_CASES):
     import numpy as np
 
-    if not callable(answer):
-        raise Wrong(f"expected the function fixed_length_ids, got {type(answer).__name__}.",
-                    "pass the function itself, without calling it: "
-                    "check(\"04.2\", fixed_length_ids).")
+    expect_function(answer, "define `def fixed_length_ids(texts, length): ...` and pass the "
+                            "function itself, without calling it: "
+                            "check(\"04.2\", fixed_length_ids).")
     hidden = cases is not FIXED_CASES
     tokenizer = _english_tokenizer()
     for texts, length in cases:

@@ -7,7 +7,16 @@ import numbers
 
 import numpy as np
 
-from utils.checks import Wrong, as_int, exercise, expect_type, other_input, quiz, type_name
+from utils.checks import (
+    Wrong,
+    as_int,
+    exercise,
+    expect_function,
+    expect_type,
+    other_input,
+    quiz,
+    type_name,
+)
 
 LABELS = ["NEGATIVE", "POSITIVE"]
 LANG_LABELS = ["ENGLISH", "KOREAN"]
@@ -56,10 +65,9 @@ def _per_label_metrics(answer, logits, labels):
     from sklearn.metrics import f1_score
     from transformers import EvalPrediction
 
-    if not callable(answer):
-        raise Wrong(f"expected a function, got {type_name(answer)} ({answer!r:.60}).",
-                    "define `def per_label_metrics(eval_pred): ...` and pass the function itself, "
-                    "without calling it: check('06.1', per_label_metrics).")
+    expect_function(answer, "define `def per_label_metrics(eval_pred): ...` and pass the "
+                            "function itself, without calling it: "
+                            "check('06.1', per_label_metrics).")
     try:
         result = answer(EvalPrediction(predictions=logits.copy(), label_ids=labels.copy()))
     except Exception as err:  # the learner's code may fail in any way

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from utils.checks import Wrong, exercise, other_input, quiz, type_name
+from utils.checks import Wrong, exercise, expect_function, other_input, quiz, type_name
 
 EXERCISE_COUNTS = (50, 150, 300)
 
@@ -245,10 +245,8 @@ BATCH_SEED = 7  # the notebook's check; the grader's hidden tests use other seed
 def _check_07_2(answer, framework="pt", seed: int = BATCH_SEED):
     if framework not in ("pt", "tf"):
         raise ValueError(f"framework must be 'pt' or 'tf', not {framework!r}")
-    if not callable(answer):
-        raise Wrong(f"expected a function, got {type_name(answer)} ({answer!r:.60}).",
-                    "define `def training_step(model, batch, optimizer): ...` and pass the "
-                    "function itself: check('07.2', training_step, ...).")
+    expect_function(answer, "define `def training_step(model, batch, optimizer): ...` and pass "
+                            "the function itself: check('07.2', training_step, ...).")
     other = None if seed == BATCH_SEED else f"two other batches (seed {seed})"
     with other_input(other):
         return _check_pt(answer, seed) if framework == "pt" else _check_tf(answer, seed)

@@ -11,7 +11,7 @@ import functools
 
 import numpy as np
 
-from utils.checks import Wrong, as_int, exercise, other_input, quiz
+from utils.checks import Wrong, as_int, exercise, expect_function, other_input, quiz
 from utils.exercises.lesson02 import quiet_transformers, to_numpy
 
 QUERY = "My laptop will not turn on."
@@ -146,10 +146,8 @@ def _check_10_1(answer, tensors: str | None = None, seed: int = BATCH_SEED):
 
 
 def _sentence_embedding(answer, hidden, mask, tensors):
-    if not callable(answer):
-        raise Wrong(f"expected a function, got {type(answer).__name__} ({answer!r:.60}).",
-                    "define `def sentence_embedding(last_hidden_state, attention_mask): ...` and "
-                    "pass the function itself (no parentheses) to check.")
+    expect_function(answer, "define `def sentence_embedding(last_hidden_state, attention_mask): "
+                            "...` and pass the function itself (no parentheses) to check.")
     result = call_learner_function(answer, *as_tensors(hidden, mask, tensors or framework()),
                                    getattr(answer, "__name__", "your function"))
     batch, _, size = hidden.shape
