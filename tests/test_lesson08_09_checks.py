@@ -75,6 +75,17 @@ def test_08_2_positions(english, validation):
         check("08.2", [right])
 
 
+def test_08_hints_speak_the_lessons_framework(english, validation, monkeypatch):
+    """The TensorFlow twin's hints name TensorFlow ops, the PyTorch lesson's PyTorch methods."""
+    right, lengths = _positions(english, validation, truncation=True, max_length=64)
+    for framework, api in (("pt", "numel()"), ("tf", "tf.size(")):
+        monkeypatch.setenv("COURSE_FRAMEWORK", framework)
+        for wrong in (sum(lengths), right + 1):
+            with pytest.raises(ExerciseFailed) as failed:
+                check("08.2", wrong)
+            assert api in str(failed.value), (framework, str(failed.value))
+
+
 def test_08_3_quiz():
     check("08.3", "b")
     with pytest.raises(ExerciseFailed, match="every sentence is still used"):

@@ -12,6 +12,8 @@ EXPECTED_DIFFERENCES lists the quantities the lessons show to differ on purpose,
 MIN_SHARED keeps the test from passing vacuously: each lesson must share at least that many numbers.
 The training lessons 06 and 07 cannot print identical numbers (batch order and dropout masks come
 from each framework's random numbers); `tests/test_training_parity.py` compares their accuracies.
+Lesson 08 prints counts rather than model numbers: `test_lesson08_counts_agree` compares the lines
+that must be equal to the character.
 """
 
 import re
@@ -94,3 +96,27 @@ def test_pytorch_and_tensorflow_notebooks_print_the_same_numbers(lesson):
         f"lesson {lesson}: PyTorch and TensorFlow disagree:\n" + "\n".join(problems))
     assert compared >= MIN_SHARED, (
         f"lesson {lesson}: only {compared} numbers printed by both notebooks")
+
+
+# Lesson 08 counts tokens: the lines below follow from the tokenizer and the data alone (the same
+# sentences, static padding, in-order batches for the exercises), so they must be equal to the
+# character. Dynamic and grouped batches differ on purpose: each framework shuffles with its own
+# random numbers, and `bucket_by_sequence_length` groups by fixed boundaries where
+# `LengthGroupedSampler` sorts megabatches; the TensorFlow notebook says so.
+LESSON08_SAME_LINES = (
+    "3,200 sentences", "longer than 64 tokens:", "English sentences, English tokenizer",
+    "Korean lines, English tokenizer", "Korean lines, Korean tokenizer", "first sentence, static:",
+    "first sentence, dynamic:", "static   20 batches · 40,960", "same sentences in each batch:",
+    "same logits (±1e-5):", "real tokens:", "✅ Exercise 08.1", "✅ Exercise 08.2",
+    "✅ Exercise 08.3",
+)
+
+
+def test_lesson08_counts_agree():
+    pt = output_lines(SOLUTIONS / "08_padding_speed_pt.ipynb")
+    tf = output_lines(SOLUTIONS / "08_padding_speed_tf.ipynb")
+    for start in LESSON08_SAME_LINES:
+        in_pt = [line for line in pt if line.startswith(start)]
+        in_tf = [line for line in tf if line.startswith(start)]
+        assert in_pt, f"08_padding_speed_pt prints no line starting {start!r}"
+        assert in_pt == in_tf, f"{start!r}: PyTorch {in_pt} vs TensorFlow {in_tf}"

@@ -29,9 +29,8 @@ def test_every_two_framework_lesson_is_a_pair():
     names = {p.stem for p in SOLUTIONS.glob("*.ipynb")}
     unpaired = sorted(n for n in names if n.endswith(("_pt", "_tf"))
                       and n[:-3] + ("_tf" if n.endswith("_pt") else "_pt") not in names)
-    assert PAIRS and len(PAIRS) >= 7
-    # The PyTorch-only lesson 08 has no twin yet; every other _pt/_tf notebook has one.
-    assert unpaired == ["08_padding_speed_pt"], unpaired
+    assert PAIRS and len(PAIRS) >= 8
+    assert unpaired == [], unpaired
 
 
 @pytest.mark.parametrize("stem", PAIRS)

@@ -67,3 +67,22 @@ def test_pytorch_and_tensorflow_agree(lesson):
         assert abs(pt[run] - tf[run]) <= TOLERANCE, (
             f"{label}: PyTorch {pt[run]:.4f} vs TensorFlow {tf[run]:.4f} differ by more than "
             f"{TOLERANCE}")
+
+
+WEIGHTED = re.compile(r"(?P<name>sum/sum of weights|sum/batch size|unweighted): "
+                      r"(?P<value>\d\.\d{4})")
+
+
+def test_lesson07_weighted_losses_agree_before_training():
+    """Both notebooks check the weighted loss on the same four sentences with a fresh model (the
+    same starting weights, dropout off), so the two ways of averaging print the same numbers; only
+    which of them the framework's own loss returns differs."""
+    found = {}
+    for name in PAIRS["07"][:2]:
+        text = "".join(committed_outputs(SOLUTIONS / name))
+        found[name] = {m["name"]: float(m["value"]) for m in WEIGHTED.finditer(text)}
+    pt, tf = found.values()
+    assert set(pt) == set(tf) == {"sum/sum of weights", "sum/batch size", "unweighted"}, found
+    for key in pt:
+        assert abs(pt[key] - tf[key]) <= 1.5e-4, (key, pt[key], tf[key])
+    assert abs(pt["sum/sum of weights"] - pt["sum/batch size"]) > 0.01  # two different averages

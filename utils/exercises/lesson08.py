@@ -1,4 +1,4 @@
-"""Checks for lesson 08 (padding and speed), PyTorch only.
+"""Checks for lesson 08 (padding and speed), PyTorch and TensorFlow.
 
 The expected values follow from the encoder's tokenizer and the polarity validation sentences;
 the checks pad with ``tokenizer.pad`` (what ``DataCollatorWithPadding`` does), so they import
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from utils.checks import Wrong, as_int, exercise, expect_type, quiz
+from utils.checks import Wrong, as_int, exercise, expect_type, lesson_framework, quiz
 
 BATCH_SENTENCES = 8      # exercise 08.1: the first 8 validation sentences, one batch
 BATCH_SIZE = 32          # exercise 08.2: batches of 32, in order
@@ -45,6 +45,11 @@ def _as_number(value):
     return value
 
 
+def _api(pt: str, tf: str) -> str:
+    """The lesson's own way to write it: PyTorch tensors or TensorFlow ops."""
+    return tf if lesson_framework() == "tf" else pt
+
+
 def _positions(lengths: list[int], batch_size: int) -> int:
     return sum(len(lengths[i:i + batch_size]) * max(lengths[i:i + batch_size])
                for i in range(0, len(lengths), batch_size))
@@ -76,7 +81,8 @@ def _check_08_1(answer, n: int = BATCH_SENTENCES):
                     "exercise_batch['attention_mask'] as it is.")
     if not math.isclose(answer, expected, abs_tol=1e-6):
         raise Wrong(f"{answer:.4f} is not the padding fraction of exercise_batch.",
-                    "1 − attention_mask.sum() / attention_mask.numel().")
+                    _api("1 − attention_mask.sum() / attention_mask.numel().",
+                         "1 − tf.reduce_sum(attention_mask) / tf.size(attention_mask)."))
     return (f"{positions - sum(lengths)} of the {positions} positions ({n} × {max(lengths)}) are "
             "padding.")
 
@@ -93,8 +99,9 @@ def _check_08_2(answer, batch_size: int = BATCH_SIZE):
     batches = math.ceil(len(lengths) / batch_size)
     if answer == real:
         raise Wrong(f"{answer:,} counts only the real tokens.",
-                    "the model also computes on the padding: count attention_mask.numel() for "
-                    "each batch.")
+                    "the model also computes on the padding: count "
+                    + _api("attention_mask.numel()", "tf.size(attention_mask)")
+                    + " for each batch.")
     if answer == len(lengths) * MAX_LENGTH or answer == batches * batch_size * MAX_LENGTH:
         raise Wrong(f"{answer:,} is what static padding to {MAX_LENGTH} would process.",
                     "with dynamic padding each batch is only as wide as its longest sentence.")
@@ -107,8 +114,10 @@ def _check_08_2(answer, batch_size: int = BATCH_SIZE):
                     "dynamic padding pads each batch to the longest sentence of that batch.")
     if answer != expected:
         raise Wrong(f"{answer:,} is not the number of positions processed.",
-                    "go through the batches in order (no sampler) and add up "
-                    "batch['attention_mask'].numel().")
+                    _api("go through the batches in order (no sampler) and add up "
+                         "batch['attention_mask'].numel().",
+                         "go through the batches in order (no shuffle) and add up "
+                         "tf.size(features['attention_mask'])."))
     return (f"{expected:,} positions for {real:,} real tokens: "
             f"{1 - real / expected:.1%} padding, in {batches} batches.")
 
@@ -120,7 +129,8 @@ quiz("08.3", "why grouping is faster", correct="b",
      explanations={
     "a": "No: every sentence is still used, whole; only the order of the sentences changes.",
     "b": "Yes: similar lengths in a batch mean little padding, so fewer positions to compute; "
-         "batches are less random (short ones, then long ones), which megabatches soften.",
+         "batches are less random (short ones, then long ones), which shuffling before "
+         "grouping softens.",
     "c": "No: max_length and truncation are up to you; grouping only changes which sentences "
          "share a batch.",
     "d": "No: batches still run one after the other; they are just narrower.",
