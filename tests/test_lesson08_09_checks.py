@@ -146,7 +146,7 @@ def test_09_2_embedding_shape(encoder, english):
         check("09.2", (rows - 64, hidden))
     with pytest.raises(ExerciseFailed, match="not its shape"):
         check("09.2", torch.zeros(rows, 2))
-    with pytest.raises(ExerciseFailed, match="got int"):
+    with pytest.raises(ExerciseFailed, match="got one int"):
         check("09.2", rows)
 
 

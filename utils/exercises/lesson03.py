@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from utils.checks import Wrong, as_int, exercise, quiz
+from utils.checks import Wrong, as_int, as_shape, exercise, quiz
 from utils.exercises.lesson02 import framework, load, run, softmax, to_numpy
 
 THREE = ("Good morning!", "Where is the nearest subway station?", "Thanks a lot.")
@@ -57,27 +57,13 @@ def _check_03_1(answer):
             f"{total * 4 / 1e6:.0f} MB as 32-bit floats.")
 
 
-def _as_shape(answer) -> tuple:
-    if hasattr(answer, "as_list"):  # a TensorFlow TensorShape
-        answer = tuple(answer.as_list())
-    if isinstance(answer, (int, np.integer)) and not isinstance(answer, bool):
-        raise Wrong(f"expected the shape as a tuple of ints, got one int ({answer}).",
-                    "a shape has one number per axis: the batch axis comes first. Use "
-                    "`tuple(outputs.pooler_output.shape)`.")
-    if not isinstance(answer, (tuple, list)):
-        raise Wrong(f"expected the shape as a tuple of ints, got {type(answer).__name__} "
-                    f"({answer!r:.60}).",
-                    "use `tuple(outputs.pooler_output.shape)`.")
-    return tuple(as_int(n, "each number of the shape") for n in answer)
-
-
 @exercise("03.2", "the shape of the pooler output",
            section="3. The base model's outputs",
            more=("Tokenize the three sentences in one call with `padding=True`, run the base "
                  "model, and take `tuple(...)` of the output's `pooler_output.shape`: (batch, "
                  "hidden size)."))
 def _check_03_2(answer, sentences=THREE):
-    shape = _as_shape(answer)
+    shape = as_shape(answer, "tuple(outputs.pooler_output.shape)")
     _, model = load("encoder", "base")
     hidden = model.config.hidden_size
     expected = (len(sentences), hidden)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from utils.checks import Wrong, as_int, exercise, quiz
+from utils.checks import Wrong, as_int, as_shape, exercise, quiz
 
 WORDS = ("covid", "vaccine", "telehealth", "lockdown")
 MORE_WORDS = ("covid", "omicron", "remdesivir", "telehealth", "pandemic", "quarantine", "vaccine",
@@ -67,19 +67,6 @@ def _check_09_1(answer, words=WORDS):
     return f"{new} of the {len(words)} words were new: ids {base:,} to {expected - 1:,}."
 
 
-def _as_shape(answer) -> tuple:
-    if hasattr(answer, "as_list"):  # a TensorFlow TensorShape
-        answer = tuple(answer.as_list())
-    if isinstance(answer, (tuple, list)):
-        return tuple(as_int(n, "each number of the shape") for n in answer)
-    if hasattr(answer, "shape") and not isinstance(answer, (tuple, list)):
-        raise Wrong(f"got a {type(answer).__name__}, not its shape.",
-                    "store the shape, e.g. tuple(matrix.shape), not the matrix itself.")
-    raise Wrong(f"expected the shape as a tuple of two ints, got {type(answer).__name__} "
-                f"({answer!r:.60}).",
-                "a matrix shape is (rows, columns): use tuple(embedding_matrix.shape).")
-
-
 @exercise("09.2", "the shape of the resized embedding matrix",
            section="5. `resize_token_embeddings`",
            more={"pt": ("`model.resize_token_embeddings(len(tokenizer), pad_to_multiple_of=64)`, "
@@ -88,7 +75,7 @@ def _as_shape(answer) -> tuple:
                         "round `len(tokenizer)` up to a multiple of 64 yourself (`math.ceil`), "
                         "resize to that, then take the shape of `get_input_embeddings().weight`.")})
 def _check_09_2(answer, words=MORE_WORDS, multiple: int = MULTIPLE):
-    shape = _as_shape(answer)
+    shape = as_shape(answer, "tuple(model.get_input_embeddings().weight.shape)")
     tokenizer = _fresh_tokenizer()
     base = len(tokenizer)
     tokenizer.add_tokens(list(words))
