@@ -188,6 +188,13 @@ def test_03_3_rejects_typical_mistakes(sentiment):
     inputs = tokenizer(list(lesson03.PAIR), padding=True, return_tensors="pt")
     with torch.no_grad():
         assert "whole output object" in failure("03.3", model(**inputs))
+    ids = inputs["input_ids"]  # the exercise gives the ids only: the mask is built from them
+    with torch.no_grad():
+        pad = tokenizer.pad_token_id
+        built = model(input_ids=ids, attention_mask=(ids != pad).long()).logits
+        inverted = model(input_ids=ids, attention_mask=(ids == pad).long()).logits
+    ok("03.3", built)
+    assert "do not match" in failure("03.3", inverted)
 
 
 @pytest.mark.parametrize("answer", ["logits", None, {"logits": [1.0, 2.0]}])

@@ -83,10 +83,11 @@ def _check_03_2(answer, sentences=THREE):
     return f"one {hidden}-number vector per sentence; {hidden} is model.config.hidden_size."
 
 
-@exercise("03.3", "correct logits for a padded batch",
+@exercise("03.3", "the attention mask from the ids",
            section="Padding and the attention mask",
-           more=("Pass the tokenizer's whole output to the model, `attention_mask` included: "
-                 "without the mask, the padded row's logits change."))
+           more=("The mask is 1 where the id is not `tokenizer.pad_token_id` and 0 where it is: "
+                 "compare `padded_ids` with the pad id, turn the booleans into integers, and pass "
+                 "the result as `attention_mask=` next to `input_ids=`."))
 def _check_03_3(answer, sentences=PAIR):
     if hasattr(answer, "logits"):
         raise Wrong("that is the model's whole output object, not its logits.",
@@ -107,8 +108,8 @@ def _check_03_3(answer, sentences=PAIR):
     if logits.shape != expected.shape:
         raise Wrong(f"the logits have shape {logits.shape}, not {expected.shape} "
                     "(one row per sentence, one column per label).",
-                    "tokenize both sentences together with padding=True and run the sentiment "
-                    "model once.")
+                    "run the sentiment model once on the whole batch: input_ids=padded_ids "
+                    "and its attention mask.")
     if np.abs(logits - expected).max() <= 1e-3:
         return ("each row equals the logits of its sentence alone, because the attention mask "
                 "hides the padding.")
@@ -118,11 +119,11 @@ def _check_03_3(answer, sentences=PAIR):
     if np.abs(logits - run("sentiment", sentences, mask=False)).max() <= 1e-3:
         raise Wrong("these are the logits of the padded batch WITHOUT the attention mask: the "
                     "short sentence's row differs from the sentence alone.",
-                    "pass the attention mask too: `model(**batch)` passes everything the "
-                    "tokenizer returned.")
+                    "build the mask from the ids (1 for a real token, 0 for "
+                    "tokenizer.pad_token_id) and pass it as attention_mask=.")
     raise Wrong("the logits do not match the sentences run alone.",
-                "tokenize exactly the two sentences with padding=True and call the sentiment "
-                "model with `**batch`.")
+                "call the sentiment model with input_ids=padded_ids and the attention mask you "
+                "built from them (1 for a real token, 0 for padding).")
 
 
 quiz("03.4", "newly initialized weights", correct="c",
