@@ -205,6 +205,8 @@ def test_03_3_rejects_wrong_types(answer):
 def test_03_4_quiz():
     ok("03.4", "C")
     assert "only the weights the message lists" in failure("03.4", "a")
+    assert "runs at once" in failure("03.4", "b")  # "the warning is an error"
+    assert "other way round" in failure("03.4", "d")  # "only the listed weights were loaded"
     assert "got list" in failure("03.4", ["c"])
 
 

@@ -56,6 +56,7 @@ quiz("01.3", "transformers 5 and TensorFlow", correct="a",
     "a": "Yes: the TF classes and return_tensors='tf' were removed in 5.0; TensorFlow code stays "
          "on 4.x (as this course does) or moves to PyTorch.",
     "b": "No: transformers 5 has no TensorFlow classes at all, so there is nothing to convert to.",
-    "c": "No: TensorFlow support was removed on every device, not limited to GPUs.",
+    "c": "No: 5.0 removed them (section 6): TFAutoModel does not exist in transformers 5, so "
+         "importing it fails; there is no warning stage to lean on.",
     "d": "No: transformers 5 does not use Keras at all.",
 })

@@ -133,10 +133,10 @@ quiz("03.4", "newly initialized weights", correct="c",
      explanations={
     "a": "No: only the weights the message lists (the head) are new; the encoder's trained "
          "weights were loaded.",
-    "b": "No: a damaged file stops loading with an error; this warning is expected when you put "
-         "a new head on a pretrained encoder.",
+    "b": "No: the model runs at once and returns logits of shape (batch, tokens, 5), as section 4 "
+         "shows; they only mean nothing until the new head is trained.",
     "c": "Yes: the checkpoint has no token-classification head, so that layer starts random. "
          "Fine-tune the model before you trust its predictions.",
-    "d": "No: transformers never trains by itself; training is your job (Trainer, Keras fit, or "
-         "a training loop).",
+    "d": "No: the other way round. The listed weights (the head) are the new, random ones; "
+         "everything else, the whole encoder, was loaded from the checkpoint.",
 })

@@ -127,11 +127,12 @@ quiz("08.3", "why grouping is faster", correct="b",
      more=("Compare the tokens processed per strategy in section 3 with the times in section 5; "
            "then ask what grouping does to the order of the batches."),
      explanations={
-    "a": "No: every sentence is still used, whole; only the order of the sentences changes.",
+    "a": "No: it shuffles first and sorts only within megabatches (TensorFlow: shuffle, then "
+         "buckets), so the batches change every epoch and some padding remains (section 3).",
     "b": "Yes: similar lengths in a batch mean little padding, so fewer positions to compute; "
          "batches are less random (short ones, then long ones), which shuffling before "
          "grouping softens.",
-    "c": "No: max_length and truncation are up to you; grouping only changes which sentences "
-         "share a batch.",
+    "c": "No: the mask stops real tokens from attending to padding, but every padded position is "
+         "still computed: section 4 gives the same logits, section 5's times follow the positions.",
     "d": "No: batches still run one after the other; they are just narrower.",
 })
