@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from utils.checks import Wrong, as_int, exercise, expect_type, lesson_framework, quiz
+from utils.checks import Wrong, as_int, exercise, expect_type, for_framework, quiz
 
 BATCH_SENTENCES = 8      # exercise 08.1: the first 8 validation sentences, one batch
 BATCH_SIZE = 32          # exercise 08.2: batches of 32, in order
@@ -45,11 +45,6 @@ def _as_number(value):
     return value
 
 
-def _api(pt: str, tf: str) -> str:
-    """The lesson's own way to write it: PyTorch tensors or TensorFlow ops."""
-    return tf if lesson_framework() == "tf" else pt
-
-
 def _positions(lengths: list[int], batch_size: int) -> int:
     return sum(len(lengths[i:i + batch_size]) * max(lengths[i:i + batch_size])
                for i in range(0, len(lengths), batch_size))
@@ -81,8 +76,9 @@ def _check_08_1(answer, n: int = BATCH_SENTENCES):
                     "exercise_batch['attention_mask'] as it is.")
     if not math.isclose(answer, expected, abs_tol=1e-6):
         raise Wrong(f"{answer:.4f} is not the padding fraction of exercise_batch.",
-                    _api("1 − attention_mask.sum() / attention_mask.numel().",
-                         "1 − tf.reduce_sum(attention_mask) / tf.size(attention_mask)."))
+                    for_framework({
+                        "pt": "1 − attention_mask.sum() / attention_mask.numel().",
+                        "tf": "1 − tf.reduce_sum(attention_mask) / tf.size(attention_mask)."}))
     return (f"{positions - sum(lengths)} of the {positions} positions ({n} × {max(lengths)}) are "
             "padding.")
 
@@ -100,7 +96,8 @@ def _check_08_2(answer, batch_size: int = BATCH_SIZE):
     if answer == real:
         raise Wrong(f"{answer:,} counts only the real tokens.",
                     "the model also computes on the padding: count "
-                    + _api("attention_mask.numel()", "tf.size(attention_mask)")
+                    + for_framework({"pt": "attention_mask.numel()",
+                                     "tf": "tf.size(attention_mask)"})
                     + " for each batch.")
     if answer == len(lengths) * MAX_LENGTH or answer == batches * batch_size * MAX_LENGTH:
         raise Wrong(f"{answer:,} is what static padding to {MAX_LENGTH} would process.",
@@ -114,10 +111,10 @@ def _check_08_2(answer, batch_size: int = BATCH_SIZE):
                     "dynamic padding pads each batch to the longest sentence of that batch.")
     if answer != expected:
         raise Wrong(f"{answer:,} is not the number of positions processed.",
-                    _api("go through the batches in order (no sampler) and add up "
-                         "batch['attention_mask'].numel().",
-                         "go through the batches in order (no shuffle) and add up "
-                         "tf.size(features['attention_mask'])."))
+                    for_framework({"pt": "go through the batches in order (no sampler) and add up "
+                                         "batch['attention_mask'].numel().",
+                                   "tf": "go through the batches in order (no shuffle) and add up "
+                                         "tf.size(features['attention_mask'])."}))
     return (f"{expected:,} positions for {real:,} real tokens: "
             f"{1 - real / expected:.1%} padding, in {batches} batches.")
 
