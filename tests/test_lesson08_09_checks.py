@@ -126,45 +126,84 @@ def test_09_1_new_length(encoder, english):
         check("09.1", str(right))
 
 
-def test_09_2_embedding_shape(encoder, english):
+@pytest.fixture(scope="module")
+def marked(encoder):
+    """A fresh tokenizer with [KO] added as a special token, and the ids of [KO] and 'korean'."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(encoder)
+    tokenizer.add_special_tokens({"additional_special_tokens": ["[KO]"]})
+    return tokenizer, *tokenizer.convert_tokens_to_ids(["[KO]", "korean"])
+
+
+def _resized(encoder, tokenizer):
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(encoder)
+    model.resize_token_embeddings(len(tokenizer))
+    return model
+
+
+def test_09_2_marker_row(encoder, english, marked):
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    tokenizer, new_id, korean_id = marked
+    model = _resized(encoder, tokenizer)
+    weight = model.get_input_embeddings().weight
+    with pytest.raises(ExerciseFailed, match="still the mean embedding"):
+        check("09.2", tokenizer, model)
+    copy = weight.detach().clone()
+    copy[new_id] = copy[korean_id]  # changed a copy: the model is unchanged
+    with pytest.raises(ExerciseFailed, match="still the mean embedding"):
+        check("09.2", tokenizer, model)
+    with torch.no_grad():
+        weight[new_id] = weight[english.convert_tokens_to_ids("korea")]
+    with pytest.raises(ExerciseFailed, match="copy of the row of 'korea'"):
+        check("09.2", tokenizer, model)
+    with torch.no_grad():
+        weight[new_id] = weight[korean_id]
+    check("09.2", tokenizer, model)
+    with pytest.raises(ExerciseFailed, match="tokenizer first"):
+        check("09.2", model, tokenizer)
+    with pytest.raises(ExerciseFailed, match="model as the second"):
+        check("09.2", tokenizer)
+    with torch.no_grad():
+        weight[new_id - 1] = weight[korean_id]  # also an old row: off by one
+    with pytest.raises(ExerciseFailed, match=r"1 old row\(s\) changed \(id 30,521\)"):
+        check("09.2", tokenizer, model)
+
+    with pytest.raises(ExerciseFailed, match="was not resized"):
+        check("09.2", tokenizer, AutoModel.from_pretrained(encoder))
+    rounded = AutoModel.from_pretrained(encoder)
+    rounded.resize_token_embeddings(len(tokenizer), pad_to_multiple_of=64)
+    with pytest.raises(ExerciseFailed, match="exactly len"):
+        check("09.2", tokenizer, rounded)
+    ordinary = AutoTokenizer.from_pretrained(encoder)
+    ordinary.add_tokens(["[KO]"])
+    with pytest.raises(ExerciseFailed, match="ordinary token"):
+        check("09.2", ordinary, model)
+    with pytest.raises(ExerciseFailed, match="no \\[KO\\] token"):
+        check("09.2", AutoTokenizer.from_pretrained(encoder), model)
+    lesson_like = AutoTokenizer.from_pretrained(encoder)
+    lesson_like.add_tokens(["covid", "telehealth"])
+    lesson_like.add_special_tokens({"additional_special_tokens": ["[KO]"]})
+    with pytest.raises(ExerciseFailed, match="start from a fresh"):
+        check("09.2", lesson_like, model)
+
+
+def test_09_2_small_random_row(encoder, marked):
+    # TensorFlow's resize fills the new row with small random numbers (sd 0.02); a model left so
+    # (or changed through a .numpy() copy) gets the TensorFlow hint. Simulated on a PyTorch model.
     import torch
 
-    from utils.exercises.lesson09 import MORE_WORDS
-
-    tokenizer, _ = _extended(encoder, MORE_WORDS)
-    rows = math.ceil(len(tokenizer) / 64) * 64
-    assert rows != len(tokenizer)
-    hidden = 384
-    check("09.2", (rows, hidden))
-    check("09.2", torch.Size([rows, hidden]))
-    check("09.2", [np.int64(rows), np.int64(hidden)])
-    with pytest.raises(ExerciseFailed, match="not rounded up"):
-        check("09.2", (len(tokenizer), hidden))
-    with pytest.raises(ExerciseFailed, match="was not resized"):
-        check("09.2", (len(english), hidden))
-    with pytest.raises(ExerciseFailed, match="transposed"):
-        check("09.2", (hidden, rows))
-    with pytest.raises(ExerciseFailed, match="not the smallest"):
-        check("09.2", (rows - 64, hidden))
-    with pytest.raises(ExerciseFailed, match="not its shape"):
-        check("09.2", torch.zeros(rows, 2))
-    with pytest.raises(ExerciseFailed, match="got one int"):
-        check("09.2", rows)
-
-
-def test_09_2_accepts_a_tensorflow_shape(encoder):
-    # TensorShape has as_list(); a stand-in keeps this test free of TensorFlow.
-    class FakeTensorShape:
-        def __init__(self, dims):
-            self.dims = dims
-
-        def as_list(self):
-            return list(self.dims)
-
-    from utils.exercises.lesson09 import MORE_WORDS
-
-    tokenizer, _ = _extended(encoder, MORE_WORDS)
-    check("09.2", FakeTensorShape([math.ceil(len(tokenizer) / 64) * 64, 384]))
+    tokenizer, new_id, _ = marked
+    model = _resized(encoder, tokenizer)
+    with torch.no_grad():
+        model.get_input_embeddings().weight[new_id] = (
+            torch.randn(384, generator=torch.Generator().manual_seed(0)) * 0.018).clamp(-0.04, 0.04)
+    with pytest.raises(ExerciseFailed, match=r"(?s)small random numbers.*\.assign"):
+        check("09.2", tokenizer, model)
 
 
 def test_09_3_quiz():
