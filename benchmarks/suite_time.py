@@ -8,6 +8,7 @@ is in its first cell), slowest first, with totals and the peak memory of each no
     python benchmarks/suite_time.py --junit report.xml    # an existing report
     python benchmarks/suite_time.py --keep report.xml ... # keep the report it writes
     python benchmarks/suite_time.py --junit report.xml --write-order tests/suite_order.json
+    python benchmarks/suite_time.py --write-order tests/suite_order.json FILE ...  # update FILEs
 
 `--write-order` stores each file's measured seconds; conftest.py starts the slowest files first,
 so that two workers finish together instead of one running a long notebook alone at the end.
@@ -157,15 +158,21 @@ def main(argv: list[str] | None = None) -> int:
         return status or 1
     print(table(files, wall))
     if args.write_order:
-        write_order(files, args.write_order, junit)
+        write_order(files, args.write_order, junit, merge=bool(args.paths))
     return status
 
 
-def write_order(files: dict[str, dict], target: Path, junit: Path) -> None:
-    """Each file's measured seconds, slowest first, as conftest.py reads them."""
+def write_order(files: dict[str, dict], target: Path, junit: Path, merge: bool = False) -> None:
+    """Each file's measured seconds, slowest first, as conftest.py reads them. With ``merge`` (a
+    run of some files only) the files measured now replace their entries and the others keep
+    theirs."""
     import json
-    seconds = {path: round(row["seconds"], 1) for path, row in
-               sorted(files.items(), key=lambda kv: -kv[1]["seconds"]) if (ROOT / path).is_file()}
+    seconds = {path: round(row["seconds"], 1) for path, row in files.items()
+               if (ROOT / path).is_file()}
+    if merge and target.is_file():
+        earlier = json.loads(target.read_text(encoding="utf-8")).get("seconds", {})
+        seconds = {**{p: s for p, s in earlier.items() if (ROOT / p).is_file()}, **seconds}
+    seconds = dict(sorted(seconds.items(), key=lambda kv: -kv[1]))
     document = {"about": "Seconds per test file or notebook from one run of the suite "
                          "(benchmarks/suite_time.py --write-order); conftest.py starts the "
                          "slowest first. Files not listed run after these, in their usual order.",
