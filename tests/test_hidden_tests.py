@@ -41,7 +41,7 @@ def test_every_coding_exercise_has_hidden_tests(path):
 
 def test_the_coding_exercises_are_the_ones_listed():
     every = set().union(*(function_exercises(Path(p)) for p in SOLUTIONS))
-    assert every == {"00.1", "04.2", "06.1", "07.2", "10.1", "11.3"}
+    assert every == {"00.1", "04.2", "04.3", "06.1", "07.2", "10.1", "11.3"}
 
 
 def fitted_metrics(eval_pred):
@@ -103,3 +103,22 @@ def test_steps_fitted_to_the_notebook_fail_on_the_grader_cases():
 
     with pytest.raises(ExerciseFailed, match=r"optimizer_steps\(1000, 8, 4, 2\) returned 15"):
         check("11.3", fitted, cases=((1000, 8, 4, 2),))
+
+
+def test_a_tokenizer_fitted_to_the_notebook_fails_on_other_texts(capsys):
+    from tests.test_lesson04_05_checks import _bpe
+    from utils.data import korean_lines
+    from utils.exercises import lesson04
+    from utils.exercises.lesson04 import BPE_SENTENCES
+
+    notebook_tokenizer = _bpe("##")(korean_lines(), 2000)
+
+    def fitted(texts, vocab_size):  # trains nothing: always the notebook's tokenizer
+        return notebook_tokenizer
+
+    check("04.3", fitted)
+    assert "✅" in capsys.readouterr().out
+    with pytest.raises(ExerciseFailed, match=r"on other texts \(1,240 lines, vocab_size=1,200"):
+        check("04.3", fitted, texts=korean_lines()[::2], vocab_size=1200,
+              sentences=BPE_SENTENCES)
+    assert lesson04.SMALL_VOCAB == 2000

@@ -71,31 +71,67 @@ def test_04_2_numpy_batch(english):
         check("04.2", right(TEXTS_EN, 10))
 
 
-def test_04_3_small_korean_tokenizer():
-    from transformers import BertTokenizerFast
+def _bpe(mark: str = "", decoder: bool = True, lowercase: bool = False):
+    """A train_bpe function: `mark` is "##" (prefix), "</w>" (suffix), "meta" (▁) or ""."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+
+    from utils.exercises.lesson04 import SPECIAL_TOKENS
+
+    def train_bpe(texts, vocab_size):
+        options = ({"continuing_subword_prefix": "##"} if mark == "##" else
+                   {"end_of_word_suffix": "</w>"} if mark == "</w>" else {})
+        tokenizer = Tokenizer(models.BPE(unk_token="[UNK]", **options))
+        tokenizer.normalizer = normalizers.BertNormalizer(
+            lowercase=lowercase, strip_accents=None if lowercase else False)
+        tokenizer.pre_tokenizer = (pre_tokenizers.Metaspace() if mark == "meta"
+                                   else pre_tokenizers.BertPreTokenizer())
+        if decoder:  # BPEDecoder without a suffix glues every piece: no spaces at all
+            tokenizer.decoder = {"##": decoders.WordPiece(), "meta": decoders.Metaspace(),
+                                 "</w>": decoders.BPEDecoder(suffix="</w>"),
+                                 "": decoders.BPEDecoder()}[mark]
+        trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS,
+                                      show_progress=False, **options)
+        tokenizer.train_from_iterator(texts, trainer)
+        return tokenizer
+
+    return train_bpe
+
+
+def test_04_3_bpe_that_decodes(capsys):
+    from tokenizers import Tokenizer, models, trainers
 
     from utils.data import korean_lines
-    from utils.exercises.lesson04 import KOREAN_SENTENCE, SMALL_VOCAB, _train_wordpiece
+    from utils.exercises.lesson04 import SPECIAL_TOKENS, _train_wordpiece
 
-    raw = _train_wordpiece(korean_lines(), SMALL_VOCAB)
-    check("04.3", raw.encode(KOREAN_SENTENCE).tokens)
-    # The same, wrapped in BertTokenizerFast correctly.
-    fast = BertTokenizerFast(tokenizer_object=raw, do_lower_case=False, strip_accents=False)
-    check("04.3", fast.tokenize(KOREAN_SENTENCE))
-    # Wrapped without do_lower_case=False: the normalizer strips accents, Hangul becomes [UNK].
-    wrong = BertTokenizerFast(tokenizer_object=_train_wordpiece(korean_lines(), SMALL_VOCAB))
-    with pytest.raises(ExerciseFailed, match=r"\[UNK\](.|\n)*strip_accents=False"):
-        check("04.3", wrong.tokenize(KOREAN_SENTENCE))
-    bigger = _train_wordpiece(korean_lines(), 4000).encode(KOREAN_SENTENCE).tokens
-    with pytest.raises(ExerciseFailed, match="4,000-token vocabulary"):
-        check("04.3", bigger)
-    with pytest.raises(ExerciseFailed, match=r"\[CLS\]"):
-        check("04.3", ["[CLS]", *raw.encode(KOREAN_SENTENCE).tokens, "[SEP]"])
-    with pytest.raises(ExerciseFailed, match="not token strings"):
-        check("04.3", raw.encode(KOREAN_SENTENCE).ids)
-    with pytest.raises(ExerciseFailed, match="got str"):
-        check("04.3", " ".join(raw.encode(KOREAN_SENTENCE).tokens))
+    for mark in ("##", "</w>", "meta"):  # every way of marking word boundaries passes
+        check("04.3", _bpe(mark))
+        assert "decodes back to '대한민국은 민주공화국이다'" in capsys.readouterr().out
+    with pytest.raises(ExerciseFailed, match="the spaces are gone"):
+        check("04.3", _bpe(""))
+    with pytest.raises(ExerciseFailed, match="the spaces are in the wrong places"):
+        check("04.3", _bpe("", decoder=False))  # the lesson's BPE: a space between all pieces
+    with pytest.raises(ExerciseFailed, match="does not read the ## mark"):
+        check("04.3", _bpe("##", decoder=False))
+    with pytest.raises(ExerciseFailed, match="separate jamo"):
+        check("04.3", _bpe("##", lowercase=True))
+    with pytest.raises(ExerciseFailed, match="a WordPiece tokenizer, not BPE"):
+        check("04.3", lambda texts, size: _train_wordpiece(texts, size))
+    with pytest.raises(ExerciseFailed, match="expected a function"):
+        check("04.3", _bpe("##")(korean_lines(), 2000))
+    with pytest.raises(ExerciseFailed, match="returned NoneType"):
+        check("04.3", lambda texts, size: None)
+    with pytest.raises(ExerciseFailed, match="raised ZeroDivisionError"):
+        check("04.3", lambda texts, size: 1 / 0)
 
+    def no_specials(texts, vocab_size):
+        tokenizer = Tokenizer(models.BPE(unk_token="[UNK]"))
+        tokenizer.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=vocab_size,
+                                                                 show_progress=False))
+        return tokenizer
+
+    with pytest.raises(ExerciseFailed, match="special tokens have ids"):
+        check("04.3", no_specials)
+    assert SPECIAL_TOKENS[0] == "[PAD]"
 
 def test_04_4_quiz():
     check("04.4", "a")

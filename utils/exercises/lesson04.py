@@ -6,8 +6,9 @@ QUESTION = "Where is the course?"
 CONTEXT = "The course runs offline on your own computer."
 TEXTS_EN = ["Hi!", "Tokenizers turn text into numbers that models understand.",
             "Padding fills rows."]
-KOREAN_SENTENCE = "한국어 자연어 처리는 재미있다."
 SMALL_VOCAB = 2000
+# Korean sentences without punctuation: decode() must give each back exactly.
+BPE_SENTENCES = ("대한민국은 민주공화국이다", "모든 국민은 인간으로서의 존엄과 가치를 가진다")
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 
@@ -121,46 +122,110 @@ def _train_wordpiece(texts, vocab_size: int):
     return tokenizer
 
 
-@exercise("04.3", "train a smaller Korean tokenizer",
-           section="9. Train a Korean WordPiece tokenizer yourself",
-           more=("`train_wordpiece(lines, vocab_size=2000)` returns a `tokenizers.Tokenizer`; "
-                 "its `encode(text, add_special_tokens=False).tokens` is the list of strings."))
-def _check_04_3(answer, sentence: str = KOREAN_SENTENCE, vocab_size: int = SMALL_VOCAB):
+def _train_bpe_plain(texts, vocab_size: int):
+    """BPE with the lesson's normalizer and pre-tokenizer and no word-boundary mark."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+
+    tokenizer = Tokenizer(models.BPE(unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=False, strip_accents=False)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS,
+                                  show_progress=False)
+    tokenizer.train_from_iterator(texts, trainer)
+    return tokenizer
+
+
+def _tokens_per_line(tokenizer, texts) -> float:
+    encodings = tokenizer.encode_batch(list(texts), add_special_tokens=False)
+    return sum(len(e.tokens) for e in encodings) / len(texts)
+
+
+@exercise("04.3", "BPE that gives the spaces back",
+           section="Beside WordPiece: BPE and Unigram",
+           more=("Start from the lesson's BPE recipe; the pieces must say where a word goes on. "
+                 "One way: `continuing_subword_prefix=\"##\"` on both `models.BPE(...)` and "
+                 "`trainers.BpeTrainer(...)`, and `decoders.WordPiece()` as the decoder, which "
+                 "glues `##` pieces to the piece before them."))
+def _check_04_3(answer, texts=None, vocab_size: int = SMALL_VOCAB,
+                sentences=BPE_SENTENCES):
+    import unicodedata
+
+    import tokenizers
+
     from utils.data import korean_lines
 
-    expect_type(answer, list, "the list of tokens")
-    if not all(isinstance(token, str) for token in answer):
-        raise Wrong(f"the list holds {type(answer[0]).__name__} values, not token strings.",
-                    "take the tokens (strings), not the ids: `.tokens` of an Encoding, or "
-                    "`tokenize(...)` of a transformers tokenizer.")
-    if "[UNK]" in answer:
-        raise Wrong(f"your tokens contain [UNK]: {answer}.",
-                    "the normalizer lower-cased and stripped accents, which breaks Hangul into "
-                    "jamo. Use BertNormalizer(lowercase=False, strip_accents=False), and pass "
-                    "do_lower_case=False, strip_accents=False if you wrap it in BertTokenizerFast.")
-    if answer and (answer[0] == "[CLS]" or answer[-1] == "[SEP]"):
-        raise Wrong("your list includes [CLS] / [SEP].",
-                    "give the tokens of the sentence only, e.g. tokenizer.tokenize(sentence).")
-    lines = korean_lines()
-    # Training breaks ties between equally frequent pieces in an arbitrary order; for this
-    # sentence and size the result has been stable, but accept any of a few trainings.
-    for _ in range(3):
-        expected = _train_wordpiece(lines, vocab_size).encode(sentence).tokens
-        if answer == expected:
-            return (f"{len(expected)} tokens with {vocab_size:,} entries; the 4,000-token "
-                    "tokenizer needs "
-                    f"{len(_train_wordpiece(lines, 4000).encode(sentence).tokens)}.")
-    if "".join(t.removeprefix("##") for t in answer) != sentence.replace(" ", ""):
-        raise Wrong(f"these tokens {answer!r:.100} do not spell the sentence.",
-                    f"tokenize exactly {sentence!r}.")
-    bigger = _train_wordpiece(lines, 4000).encode(sentence).tokens
-    if answer == bigger:
-        raise Wrong("those are the tokens of a 4,000-token vocabulary.",
-                    f"train a new tokenizer with vocab_size={vocab_size}.")
-    raise Wrong(f"got {len(answer)} tokens {answer!r:.100}, but a {vocab_size:,}-token WordPiece "
-                f"makes {len(expected)}.",
-                f"train on `lines` (korean_lines()) with vocab_size={vocab_size}, the BERT "
-                "pre-tokenizer and the special tokens [PAD] [UNK] [CLS] [SEP] [MASK].")
+    notebook_input = texts is None and sentences == BPE_SENTENCES
+    texts = korean_lines() if texts is None else list(texts)
+    other = None if notebook_input else (
+        f"other texts ({len(texts):,} lines, vocab_size={vocab_size:,}, sentences "
+        f"{', '.join(repr(s) for s in sentences)})")
+    expect_function(answer, "define `def train_bpe(texts, vocab_size): ...` that returns the "
+                            "trained tokenizer, and pass the function itself (no parentheses).")
+    with other_input(other):
+        try:
+            trained = answer(list(texts), vocab_size)
+        except Exception as err:  # noqa: BLE001 - any error in the learner's code becomes a hint
+            first_line = (str(err).strip().splitlines() or [""])[0][:160]
+            raise Wrong(f"train_bpe(lines, {vocab_size}) raised {type(err).__name__}: "
+                        f"{first_line}",
+                        "build the tokenizer inside the function from its two arguments, as "
+                        "train_wordpiece does, and train it on `texts`.") from None
+        backend = getattr(trained, "backend_tokenizer", trained)
+        if not isinstance(backend, tokenizers.Tokenizer):
+            raise Wrong(f"train_bpe returned {type(trained).__name__}, not a tokenizer.",
+                        "end the function with `return tokenizer` (the trained "
+                        "tokenizers.Tokenizer).")
+        kind = type(backend.model).__name__
+        if kind != "BPE":
+            raise Wrong(f"that is a {kind} tokenizer, not BPE.",
+                        "use models.BPE(unk_token=\"[UNK]\") with trainers.BpeTrainer(...).")
+        size = backend.get_vocab_size()
+        if not 0.9 * vocab_size <= size <= vocab_size:
+            raise Wrong(f"the tokenizer has {size:,} entries for vocab_size={vocab_size:,}.",
+                        "pass the function's vocab_size to the trainer and train on the "
+                        "function's texts (not on `lines`).")
+        ids = [backend.token_to_id(token) for token in SPECIAL_TOKENS]
+        if ids != list(range(len(SPECIAL_TOKENS))):
+            raise Wrong(f"the special tokens have ids {ids}, not 0 to 4.",
+                        "give the trainer special_tokens=SPECIAL_TOKENS: they take the first ids.")
+        for sentence in sentences:
+            encoding = backend.encode(sentence, add_special_tokens=False)
+            if "[UNK]" in encoding.tokens:
+                raise Wrong(f"{sentence!r} becomes {encoding.tokens}, with [UNK].",
+                            "keep the Hangul syllables whole: BertNormalizer(lowercase=False, "
+                            "strip_accents=False).")
+            decoded = backend.decode(encoding.ids)
+            if decoded == sentence:
+                continue
+            if decoded.replace(" ", "") == sentence.replace(" ", ""):
+                problem = ("the spaces are gone" if " " not in decoded
+                           else "the spaces are in the wrong places")
+                raise Wrong(f"{sentence!r} is cut into {encoding.tokens}, and decode gives "
+                            f"{decoded!r}: {problem}.",
+                            "BPE pieces do not say where a word ends or goes on: give the model "
+                            "and the trainer a mark (e.g. continuing_subword_prefix=\"##\"), "
+                            "and the tokenizer a decoder that reads the same mark.")
+            if unicodedata.normalize("NFC", decoded) == sentence:
+                raise Wrong(f"decode gives {sentence!r} as separate jamo (the normalizer "
+                            "decomposed the Hangul syllables).",
+                            "use BertNormalizer(lowercase=False, strip_accents=False), as "
+                            "train_wordpiece does.")
+            marks = [mark for mark in ("##", "</w>", "▁") if mark in decoded]
+            if marks:
+                raise Wrong(f"decode gives {decoded!r}: the decoder does not read the "
+                            f"{marks[0]} mark.",
+                            "set tokenizer.decoder to the decoder of your mark: "
+                            "decoders.WordPiece() for a ## prefix, "
+                            "decoders.BPEDecoder(suffix=...) for an end-of-word suffix, "
+                            "decoders.Metaspace() for ▁.")
+            raise Wrong(f"decode gives {decoded!r} for {sentence!r}.",
+                        "decode(encode(sentence).ids) must give the sentence back; check the "
+                        "normalizer and the decoder.")
+    per_line = _tokens_per_line(backend, texts)
+    wordpiece = _tokens_per_line(_train_wordpiece(texts, vocab_size), texts)
+    pieces = backend.encode(sentences[0], add_special_tokens=False).tokens
+    return (f"{size:,} entries, {per_line:.1f} tokens per line (WordPiece of the same size: "
+            f"{wordpiece:.1f}); {' '.join(pieces)} decodes back to {sentences[0]!r}.")
 
 
 quiz("04.4", "a mismatched tokenizer", correct="a",
