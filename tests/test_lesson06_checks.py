@@ -45,21 +45,59 @@ def test_06_1_per_label_metrics():
         check("06.1", {"accuracy": 0.45})
 
 
-def test_06_2_steps():
-    check("06.2", (225, 23))
-    check("06.2", [np.int64(225), np.int64(23)])
-    with pytest.raises(ExerciseFailed, match="one epoch"):
-        check("06.2", (75, 8))
-    with pytest.raises(ExerciseFailed, match="rounded down"):
-        check("06.2", (225, 22))
-    with pytest.raises(ExerciseFailed, match="of one epoch's steps"):
-        check("06.2", (225, 8))
-    with pytest.raises(ExerciseFailed, match="swapped"):
-        check("06.2", (23, 225))
-    with pytest.raises(ExerciseFailed, match="got float"):
-        check("06.2", (225, 22.5))
-    with pytest.raises(ExerciseFailed, match="got int"):
-        check("06.2", 225)
+def _mistakes(by="probability", order=-1, only_wrong=True, kind=list):
+    """A confidently_wrong function: ranks by the predicted probability (or the largest logit),
+    highest first (order -1) or last, over the mistakes only or over every row."""
+    def confidently_wrong(logits, labels, k):
+        shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+        probabilities = shifted / shifted.sum(axis=-1, keepdims=True)
+        score = probabilities.max(axis=-1) if by == "probability" else logits.max(axis=-1)
+        rows = (np.flatnonzero(probabilities.argmax(axis=-1) != labels) if only_wrong
+                else np.arange(len(labels)))
+        chosen = rows[np.argsort(order * score[rows], kind="stable")][:k]
+        return kind(chosen)
+    return confidently_wrong
+
+
+def test_06_2_most_confident_mistakes(capsys):
+    import torch
+
+    from utils.exercises.lesson06 import mistake_logits, most_confident_mistakes
+
+    logits, labels = mistake_logits()
+    assert most_confident_mistakes(logits, labels, 3) == [18, 7, 20]  # the traps below differ
+    check("06.2", _mistakes())
+    assert "rows 18 (" in capsys.readouterr().out
+    check("06.2", _mistakes(kind=np.array))
+    check("06.2", _mistakes(kind=torch.tensor))
+    with pytest.raises(ExerciseFailed, match="largest logits, not the highest probabilities"):
+        check("06.2", _mistakes(by="logit"))
+    with pytest.raises(ExerciseFailed, match="was predicted right"):
+        check("06.2", _mistakes(only_wrong=False))
+    with pytest.raises(ExerciseFailed, match="least confident mistakes"):
+        check("06.2", _mistakes(order=1))
+    with pytest.raises(ExerciseFailed, match="right rows in the wrong order"):
+        check("06.2", lambda logits, labels, k: sorted(most_confident_mistakes(logits, labels, k)))
+    with pytest.raises(ExerciseFailed, match="4 indices for k=3"):
+        check("06.2", lambda logits, labels, k: most_confident_mistakes(logits, labels, k + 1))
+    with pytest.raises(ExerciseFailed, match="mask of 24 booleans"):
+        check("06.2", lambda logits, labels, k: logits.argmax(axis=-1) != labels)
+    with pytest.raises(ExerciseFailed, match="float32 values, not row indices"):
+        check("06.2", lambda logits, labels, k: logits.max(axis=-1)[:k])
+    with pytest.raises(ExerciseFailed, match="raised IndexError"):
+        check("06.2", lambda logits, labels, k: logits[100])
+    with pytest.raises(ExerciseFailed, match="expected a function"):
+        check("06.2", [18, 7, 20])
+
+
+def test_06_2_fitted_answer_fails_the_hidden_test():
+    def fitted(logits, labels, k):
+        return [18, 7, 20]
+
+    check("06.2", fitted)
+    with pytest.raises(ExerciseFailed, match=r"on other logits \(40 examples, 18 of them "
+                                             r"mistakes, k=4; seed 9\)"):
+        check("06.2", fitted, seed=9, k=4)
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +157,6 @@ def test_pytorch_checks_never_import_tensorflow():
     # in.
     assert_runs_without_tensorflow(
         "from utils.checks import check\n"
-        "from tests.test_lesson06_checks import _per_label\n"
-        "check('06.1', _per_label()); check('06.2', (225, 23)); check('06.4', 'd')\n"
+        "from tests.test_lesson06_checks import _mistakes, _per_label\n"
+        "check('06.1', _per_label()); check('06.2', _mistakes()); check('06.4', 'd')\n"
     )

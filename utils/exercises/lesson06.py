@@ -9,7 +9,6 @@ import numpy as np
 
 from utils.checks import (
     Wrong,
-    as_int,
     exercise,
     expect_function,
     expect_type,
@@ -20,7 +19,6 @@ from utils.checks import (
 
 LABELS = ["NEGATIVE", "POSITIVE"]
 LANG_LABELS = ["ENGLISH", "KOREAN"]
-STEPS_SETTING = dict(n_sentences=2400, epochs=3, batch_size=32, warmup_ratio=0.1)
 
 
 LOGITS_SEED = 6  # the notebook's check; the grader's hidden tests use other seeds
@@ -111,45 +109,98 @@ def _per_label_metrics(answer, logits, labels):
             "the recalls show which label the model misses.")
 
 
-@exercise("06.2", "count the optimizer steps",
-           section={"pt": "4. `TrainingArguments`",
-                    "tf": "5. The optimizer and `compile`"},
-           more=("Steps per epoch = sentences // batch size (here it divides exactly), times the "
-                 "epochs; the warm-up is 10% of all steps, rounded **up** with `math.ceil`."))
-def _check_06_2(answer, n_sentences=STEPS_SETTING["n_sentences"], epochs=STEPS_SETTING["epochs"],
-                batch_size=STEPS_SETTING["batch_size"], warmup_ratio=STEPS_SETTING["warmup_ratio"]):
-    expect_type(answer, (tuple, list), "the pair (total_steps, warmup_steps)")
-    if len(answer) != 2:
-        raise Wrong(f"expected 2 numbers, got {len(answer)}.", "store (total_steps, warmup_steps).")
-    total, warmup = (as_int(value, f"{name} (a whole number of steps)")
-                     for name, value in zip(("total_steps", "warmup_steps"), answer))
-    per_epoch = math.ceil(n_sentences / batch_size)
-    expected_total = per_epoch * epochs
-    expected_warmup = math.ceil(expected_total * warmup_ratio)
-    if (total, warmup) == (expected_warmup, expected_total):
-        raise Wrong("the two numbers are swapped.", "the order is (total_steps, warmup_steps).")
-    if total == per_epoch:
-        raise Wrong(f"{total} is the number of steps in one epoch.",
-                    f"training runs {epochs} epochs.")
-    if total == n_sentences * epochs:
-        raise Wrong(f"{total} counts sentences, not steps.",
-                    f"one optimizer step processes a batch of {batch_size} sentences.")
-    if total != expected_total:
-        raise Wrong(f"total_steps {total} is not right.",
-                    "steps per epoch = sentences / batch size (rounded up: a last, smaller batch "
-                    "is still a step), times the number of epochs.")
-    if warmup == math.floor(expected_total * warmup_ratio) and warmup != expected_warmup:
-        raise Wrong(f"{warmup} warm-up steps: {warmup_ratio:g} × {expected_total} = "
-                    f"{expected_total * warmup_ratio:g} was rounded down.",
-                    "transformers rounds the warm-up up (math.ceil), as get_warmup_steps showed.")
-    if warmup == math.ceil(per_epoch * warmup_ratio):
-        raise Wrong(f"{warmup} is {warmup_ratio:g} of one epoch's steps.",
-                    "warmup_ratio is a share of all the training steps, over all epochs.")
-    if warmup != expected_warmup:
-        raise Wrong(f"warmup_steps {warmup} is not right.",
-                    "warm-up steps = warmup_ratio × total steps, rounded up.")
-    return (f"{expected_total} steps, of which {expected_warmup} warm up; "
-            "create_optimizer(num_train_steps, num_warmup_steps) takes exactly these.")
+WRONG_SEED = 8  # the notebook's check for 06.2; the grader's hidden tests use other seeds
+
+
+def mistake_logits(seed: int = WRONG_SEED):
+    """Logits and labels for 06.2. The notebook's (seed 8): 24 examples; any other seed: 40.
+    Logits have different scales per row, so ranking by the largest logit and ranking by the
+    predicted probability disagree (tests/test_lesson06_checks.py checks that the traps exist)."""
+    rng = np.random.default_rng(seed)
+    size = 24 if seed == WRONG_SEED else 40
+    logits = rng.normal(size=(size, 2)) * rng.uniform(0.5, 3.0, size=(size, 1))
+    logits += rng.normal(scale=2.0, size=(size, 1))  # the same shift for both: probabilities keep
+    labels = rng.integers(0, 2, size=size)
+    return np.round(logits, 3).astype(np.float32), labels
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+def most_confident_mistakes(logits, labels, k: int) -> list[int]:
+    probabilities = softmax(np.asarray(logits, dtype=np.float64))
+    wrong = np.flatnonzero(probabilities.argmax(axis=-1) != np.asarray(labels))
+    order = np.argsort(-probabilities.max(axis=-1)[wrong], kind="stable")
+    return [int(i) for i in wrong[order][:k]]
+
+
+@exercise("06.2", "the most confident mistakes",
+           section="`evaluate()` and `predict()`",
+           more=("Softmax each row of logits (subtract the row maximum, `np.exp`, divide by "
+                 "the row sum); the prediction is the argmax, its probability the row maximum. "
+                 "Keep the rows whose prediction differs from the label (`np.flatnonzero`), sort "
+                 "them by that probability, highest first (`np.argsort(-p)`), and return the "
+                 "first `k`."))
+def _check_06_2(answer, seed: int = WRONG_SEED, k: int = 3):
+    from utils.exercises.lesson02 import to_numpy
+
+    expect_function(answer, "define `def confidently_wrong(logits, labels, k): ...` and pass the "
+                            "function itself (no parentheses) to check.")
+    logits, labels = mistake_logits(seed)
+    probabilities = softmax(logits.astype(np.float64))
+    predicted = probabilities.argmax(axis=-1)
+    other = None if seed == WRONG_SEED else (
+        f"other logits ({len(labels)} examples, {int((predicted != labels).sum())} of them "
+        f"mistakes, k={k}; seed {seed})")
+    with other_input(other):
+        try:
+            result = answer(logits.copy(), labels.copy(), k)
+        except Exception as err:  # noqa: BLE001 - any error in the learner's code becomes a hint
+            first_line = (str(err).strip().splitlines() or [""])[0][:160]
+            raise Wrong(f"confidently_wrong(logits, labels, {k}) raised {type(err).__name__}: "
+                        f"{first_line}",
+                        "logits is a NumPy array of shape (examples, 2), labels one of shape "
+                        "(examples,); return a list or array of row indices.") from None
+        if result is None:
+            raise Wrong("the function returned None.", "end it with `return ...`.")
+        array = to_numpy(result).ravel()
+        if array.dtype == bool:
+            raise Wrong(f"the function returned a mask of {len(array)} booleans, not row indices.",
+                        "turn a mask into indices with np.flatnonzero(mask), then sort and keep k.")
+        if array.dtype.kind not in "iu" and not (array.dtype.kind == "f" and
+                                                 np.all(array == np.round(array))):
+            raise Wrong(f"the function returned {array.dtype} values, not row indices.",
+                        "return the indices of the rows (whole numbers), not probabilities.")
+        indices = [int(i) for i in array]
+        expected = most_confident_mistakes(logits, labels, k)
+        if indices == expected:
+            rows = ", ".join(f"{i} ({LABELS[predicted[i]]} at {probabilities[i].max():.2f}, "
+                             f"label {LABELS[labels[i]]})" for i in expected)
+            return f"rows {rows}: the mistakes to read first."
+        if len(indices) != k:
+            raise Wrong(f"{len(indices)} indices for k={k}.", "return exactly the first k.")
+        right = [i for i in indices if 0 <= i < len(labels) and predicted[i] == labels[i]]
+        if right:
+            raise Wrong(f"row {right[0]} was predicted right ({LABELS[predicted[right[0]]]}, the "
+                        "label).", "keep only the rows whose argmax differs from the label.")
+        if indices == most_confident_mistakes(logits, labels, len(labels))[-k:][::-1]:
+            raise Wrong("these are the least confident mistakes.",
+                        "sort by probability from high to low: np.argsort(-p).")
+        wrong = np.flatnonzero(predicted != labels)
+        by_logit = [int(i) for i in wrong[np.argsort(-logits[wrong].max(axis=-1),
+                                                     kind="stable")][:k]]
+        if indices == by_logit:
+            raise Wrong("these rows have the largest logits, not the highest probabilities.",
+                        "a logit alone means little: softmax compares the logits of a row. Rank "
+                        "by softmax(logits).max(axis=-1).")
+        if sorted(indices) == sorted(expected):
+            raise Wrong("the right rows in the wrong order.",
+                        "sort them by probability, the most confident first.")
+        raise Wrong(f"rows {indices} are not the {k} mistakes with the highest probability.",
+                    "softmax the logits, keep the rows where argmax != label, sort by the "
+                    "predicted probability, highest first, and take k.")
 
 
 def _has_hangul(text: str) -> bool:
