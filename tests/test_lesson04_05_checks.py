@@ -143,23 +143,28 @@ def test_04_4_quiz():
 
 # ------------------------------------------------------------------ lesson 05
 
-def test_05_1_parameter_count():
-    from transformers import BertConfig, BertModel
+def test_05_1_korean_config(encoder, capsys):
+    from transformers import AutoConfig, AutoTokenizer, BertConfig, BertModel
 
-    from utils.exercises.lesson05 import EXERCISE_CONFIG
+    from utils import checkpoint
 
-    config = BertConfig(**EXERCISE_CONFIG)
-    right = sum(p.numel() for p in BertModel(config).parameters())
-    check("05.1", right)
-    no_pooler = sum(p.numel() for p in BertModel(config, add_pooling_layer=False).parameters())
-    with pytest.raises(ExerciseFailed, match="pooler is missing"):
-        check("05.1", no_pooler)
-    with pytest.raises(ExerciseFailed, match="TensorFlow model has no weights"):
-        check("05.1", 0)
-    with pytest.raises(ExerciseFailed, match="not the number of parameters"):
-        check("05.1", right + 1)
-    with pytest.raises(ExerciseFailed, match="got the float"):
-        check("05.1", float(right))
+    korean = len(AutoTokenizer.from_pretrained(checkpoint("korean-tokenizer", verbose=False)))
+    assert korean == 4000
+    check("05.1", AutoConfig.from_pretrained(encoder, vocab_size=korean))
+    assert "12,528,768 parameters instead of the encoder's 22,713,216" in capsys.readouterr().out
+    with pytest.raises(ExerciseFailed, match="English vocabulary's size"):
+        check("05.1", AutoConfig.from_pretrained(encoder))
+    with pytest.raises(ExerciseFailed, match="hidden_size is 768, BertConfig's default; the "
+                                             "encoder's is 384"):
+        check("05.1", BertConfig(vocab_size=korean))
+    with pytest.raises(ExerciseFailed, match="but the Korean tokenizer has 4,000"):
+        check("05.1", AutoConfig.from_pretrained(encoder, vocab_size=3999))
+    with pytest.raises(ExerciseFailed, match="num_hidden_layers is 2"):
+        check("05.1", AutoConfig.from_pretrained(encoder, vocab_size=korean, num_hidden_layers=2))
+    with pytest.raises(ExerciseFailed, match="got a model"):
+        check("05.1", BertModel(AutoConfig.from_pretrained(encoder, vocab_size=korean)))
+    with pytest.raises(ExerciseFailed, match="expected a config, got int"):
+        check("05.1", 12_528_768)
 
 
 def test_05_2_three_labels(encoder):

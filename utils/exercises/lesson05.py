@@ -2,48 +2,68 @@
 
 import math
 
-from utils.checks import Wrong, as_int, exercise, expect_close, expect_type, quiz
+from utils.checks import Wrong, exercise, expect_close, expect_type, quiz
 
-EXERCISE_CONFIG = dict(vocab_size=8000, hidden_size=64, num_hidden_layers=3, num_attention_heads=4,
-                       intermediate_size=256, max_position_embeddings=64)
 LABELS = ["NEGATIVE", "NEUTRAL", "POSITIVE"]
 ARCHITECTURE_FIELDS = ["vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
                        "intermediate_size", "max_position_embeddings", "type_vocab_size",
                        "hidden_act", "layer_norm_eps", "position_embedding_type"]
 
 
-@exercise("05.1", "count the parameters of a small BERT",
-           section="Counting parameters by hand",
-           more=("`BertModel(config)` builds a model with random weights from the config; count "
-                 "its parameters as in lesson 03, or use the lesson's `bert_parameters` formula."))
-def _check_05_1(answer, config_kwargs=None):
-    from transformers import BertConfig, BertModel
+def _korean_vocabulary_size() -> int:
+    from transformers import AutoTokenizer
 
-    answer = as_int(answer, "the number of parameters")
-    config = BertConfig(**(config_kwargs or EXERCISE_CONFIG))
-    expected = sum(p.numel() for p in BertModel(config).parameters())
-    H, V = config.hidden_size, config.vocab_size
-    if answer == 0:
-        raise Wrong("0 parameters: a TensorFlow model has no weights before it is built.",
-                    "build the PyTorch BertModel(exercise_config) and sum p.numel() over its "
-                    "parameters(), or call the TF model once before count_params().")
-    if answer == expected - (H * H + H):
-        raise Wrong(f"{answer:,} is {H * H + H:,} short: the pooler is missing.",
-                    "BertModel has a pooler (one H×H layer with bias) unless you pass "
-                    "add_pooling_layer=False; count it too.")
-    default_vocab = BertConfig().vocab_size
-    if answer == expected + (default_vocab - V) * H:
-        raise Wrong(f"{answer:,} counts a {default_vocab:,}-token vocabulary.",
-                    f"use exercise_config as given: vocab_size={V}.")
-    if answer == V * H:
-        raise Wrong(f"{answer:,} is only the word-embedding table.",
-                    "count all parameters: sum(p.numel() for p in model.parameters()).")
-    if answer != expected:
-        raise Wrong(f"{answer:,} is not the number of parameters of BertModel(exercise_config).",
-                    "sum(p.numel() for p in BertModel(exercise_config).parameters()), or the "
-                    "formula bert_parameters(exercise_config).")
-    share = V * H / expected
-    return f"{expected:,} parameters, {share:.0%} of them in the word embeddings."
+    from utils.checkpoints import checkpoint
+
+    return len(AutoTokenizer.from_pretrained(checkpoint("korean-tokenizer", verbose=False)))
+
+
+def _bert_parameters(config) -> int:
+    from transformers import BertModel
+
+    return sum(p.numel() for p in BertModel(config).parameters())
+
+
+@exercise("05.1", "a Korean model of the encoder's shape",
+           section="3. Fields that may change",
+           more=("Load the encoder's config with `AutoConfig.from_pretrained(encoder, ...)` and "
+                 "override only `vocab_size`, with the number of tokens of the Korean tokenizer "
+                 "(`len(korean_tokenizer)`); every other architecture field stays the encoder's."))
+def _check_05_1(answer):
+    from transformers import AutoConfig, PretrainedConfig
+
+    from utils.checkpoints import checkpoint
+
+    if hasattr(answer, "config") and hasattr(answer, "num_parameters"):
+        raise Wrong(f"expected the config, got a model ({type(answer).__name__}).",
+                    "store the config itself: korean_config = AutoConfig.from_pretrained(...).")
+    if not isinstance(answer, PretrainedConfig):
+        raise Wrong(f"expected a config, got {type(answer).__name__} ({answer!r:.60}).",
+                    "build it with AutoConfig.from_pretrained(encoder, vocab_size=...).")
+    encoder = AutoConfig.from_pretrained(checkpoint("encoder", verbose=False))
+    korean = _korean_vocabulary_size()
+    if answer.vocab_size == encoder.vocab_size:
+        raise Wrong(f"vocab_size {answer.vocab_size:,} is the English vocabulary's size.",
+                    f"the Korean tokenizer has {korean:,} tokens: len(korean_tokenizer).")
+    if answer.vocab_size != korean:
+        raise Wrong(f"vocab_size {answer.vocab_size:,}, but the Korean tokenizer has {korean:,} "
+                    "tokens.", "use len(korean_tokenizer): one embedding row per token.")
+    for field in ARCHITECTURE_FIELDS:
+        if field == "vocab_size":
+            continue
+        mine, theirs = getattr(answer, field, None), getattr(encoder, field, None)
+        if mine != theirs:
+            default = getattr(type(answer)(), field, None)
+            where = (f", {type(answer).__name__}'s default" if mine == default else "")
+            raise Wrong(f"{field} is {mine!r}{where}; the encoder's is {theirs!r}.",
+                        "start from the encoder's config, AutoConfig.from_pretrained(encoder, "
+                        "vocab_size=...), so that only the vocabulary changes.")
+    mine, theirs = _bert_parameters(answer), _bert_parameters(encoder)
+    hidden = encoder.hidden_size
+    return (f"{mine:,} parameters instead of the encoder's {theirs:,} ({1 - mine / theirs:.0%} "
+            f"fewer): the word embeddings shrink from {encoder.vocab_size * hidden:,} to "
+            f"{korean * hidden:,} numbers, the layers stay the same. Its weights would have to be "
+            f"trained from scratch: no pretrained weights fit a {korean:,}-row table (section 2).")
 
 
 @exercise("05.2", "a config with three labels",
