@@ -85,27 +85,53 @@ def test_02_1_rejects_wrong_types(answer):
     assert f"got {type(answer).__name__}" in failure("02.1", answer)
 
 
-def test_02_2_accepts_the_labels(sentiment):
+def _classifier(tokenizer, model, mask=True, score="max", logits_only=False):
+    """A classify(sentences) function: right by default, or with one typical mistake."""
+    def classify(sentences):
+        logits = logits_of(tokenizer, model, sentences, mask=mask)
+        values = logits if logits_only else torch.softmax(logits, dim=-1)
+        return [{"label": model.config.id2label[int(row.argmax())],
+                 "score": float(row.max() if score == "max" else row[1])} for row in values]
+    return classify
+
+
+def test_02_2_accepts_the_pipeline_by_hand(sentiment):
     tokenizer, model = sentiment
-    ids = logits_of(tokenizer, model, lesson02.BATCH).argmax(dim=-1).tolist()
-    labels = [model.config.id2label[i] for i in ids]
-    ok("02.2", labels)
-    ok("02.2", tuple(labels))
+    line = ok("02.2", _classifier(tokenizer, model))
+    assert "POSITIVE 0.994, NEGATIVE 0.824" in line
+    assert "would get 0.695 instead of 0.824" in line  # the mask matters for the short sentence
+    ok("02.2", lambda sentences: tuple(_classifier(tokenizer, model)(sentences)))
+    with contextlib.redirect_stdout(io.StringIO()):
+        check("02.2", _classifier(tokenizer, model), sentences=lesson02.OTHER_BATCH)
 
 
 def test_02_2_rejects_typical_mistakes(sentiment):
     tokenizer, model = sentiment
-    ids = logits_of(tokenizer, model, lesson02.BATCH).argmax(dim=-1).tolist()
-    labels = [model.config.id2label[i] for i in ids]
-    assert "id2label" in failure("02.2", ids)  # ids, not names
-    assert "dictionaries" in failure("02.2", [{"label": label, "score": 0.9} for label in labels])
-    assert "got 3 labels for 4" in failure("02.2", labels[:3])
-    flipped = ["NEGATIVE" if label == "POSITIVE" else "POSITIVE" for label in labels]
+    assert "attended to the padding" in failure("02.2", _classifier(tokenizer, model, mask=False))
+    assert "P(POSITIVE), also for NEGATIVE" in failure("02.2", _classifier(tokenizer, model,
+                                                                          score="positive"))
+    assert "are logits, not probabilities" in failure("02.2", _classifier(tokenizer, model,
+                                                                         logits_only=True))
+    assert "raised ValueError" in failure(  # no padding: a ragged batch cannot become a tensor
+        "02.2", lambda sentences: tokenizer(sentences, return_tensors="pt"))
+    assert "not a list of dicts" in failure("02.2", lambda sentences: ["POSITIVE"] * 4)
+    assert "3 results for 4 sentences" in failure(
+        "02.2", lambda sentences: _classifier(tokenizer, model)(sentences)[:3])
+    flipped = lambda sentences: [  # noqa: E731
+        {"label": "NEGATIVE" if r["label"] == "POSITIVE" else "POSITIVE", "score": r["score"]}
+        for r in _classifier(tokenizer, model)(sentences)]
     assert "4 of the 4 labels are not right" in failure("02.2", flipped)
-    assert "not a label of this model" in failure("02.2", ["positive"] * 4)
 
 
-@pytest.mark.parametrize("answer", ["POSITIVE", None, 1])
+def test_02_2_fitted_answer_fails_the_hidden_test(sentiment):
+    tokenizer, model = sentiment
+    remembered = _classifier(tokenizer, model)(list(lesson02.BATCH))
+    ok("02.2", lambda sentences: remembered)
+    with pytest.raises(ExerciseFailed, match=r"on other sentences \(5, of 5 to 87 characters\)"):
+        check("02.2", lambda sentences: remembered, sentences=lesson02.OTHER_BATCH)
+
+
+@pytest.mark.parametrize("answer", [["POSITIVE"], None, 1])
 def test_02_2_rejects_wrong_types(answer):
     assert f"got {type(answer).__name__}" in failure("02.2", answer)
 

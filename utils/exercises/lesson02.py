@@ -163,41 +163,92 @@ def _check_02_1(answer, sentence: str = SCORE_SENTENCE):
             "reports for POSITIVE.")
 
 
-@exercise("02.2", "labels for a batch",
+OTHER_BATCH = (  # the grader's hidden test: other lengths, one Korean line
+    "Brilliant.",
+    "The first hour drags, the second hour is worse, and the ending explains nothing at all.",
+    "이 영화 정말 재미있어요!",
+    "A warm, funny and surprisingly moving film.",
+    "Dull.",
+)
+
+
+@exercise("02.2", "the pipeline by hand, for a batch",
            section="4. Behind the pipeline",
-           more=("One call with the list of sentences and `padding=True`; the argmax over the "
-                 "last axis gives one id per sentence, and `model.config.id2label[id]` its name."))
+           more=("Inside the function: one `tokenizer(sentences, padding=True, truncation=True, "
+                 "return_tensors=...)` call, one `model(**inputs)` call (the attention mask "
+                 "included), softmax over the last axis, then for each row the argmax's name "
+                 "(`model.config.id2label`) and its probability as a `float`."))
 def _check_02_2(answer, sentences=BATCH):
-    if not isinstance(answer, (list, tuple)):
-        raise Wrong(f"expected the labels as a list of strings, got {type(answer).__name__} "
-                    f"({answer!r:.60}).",
-                    "build a Python list, e.g. `[model.config.id2label[i] for i in ids]`.")
-    if len(answer) != len(sentences):
-        raise Wrong(f"got {len(answer)} labels for {len(sentences)} sentences.",
-                    "predict one label for each sentence of `batch`, in order.")
-    if answer and all(isinstance(a, dict) for a in answer):
-        raise Wrong("the list holds dictionaries (what the pipeline returns), not label names.",
-                    "keep only the label of each, e.g. `[r['label'] for r in results]`; better, "
-                    "compute it by hand with the model.")
-    if answer and not all(isinstance(a, str) for a in answer):
-        kinds = sorted({type(a).__name__ for a in answer})
-        raise Wrong(f"the list holds {', '.join(kinds)} values, not label names.",
-                    "argmax gives label *ids*; turn each id into its name with "
-                    "`model.config.id2label[int(i)]`.")
-    logits, id2label = sentiment_logits(sentences)
-    expected = [id2label[int(i)] for i in logits.argmax(axis=-1)]
-    unknown = sorted(set(answer) - set(id2label.values()))
-    if unknown:
-        raise Wrong(f"{unknown!r:.60} is not a label of this model.",
-                    f"the labels are the values of model.config.id2label: "
-                    f"{sorted(id2label.values())}.")
-    wrong = [i for i, (a, e) in enumerate(zip(answer, expected)) if a != e]
-    if wrong:
-        raise Wrong(f"{len(wrong)} of the {len(sentences)} labels are not right "
-                    f"(sentence {', '.join(str(i + 1) for i in wrong)}).",
-                    "take the argmax over the label axis (dim=-1 / axis=-1) of each row of "
-                    "logits, in the order of the sentences.")
-    return f"{expected.count('POSITIVE')} positive, {expected.count('NEGATIVE')} negative."
+    from utils.checks import expect_function, other_input
+
+    expect_function(answer, "define `def classify(sentences): ...` that returns one "
+                            "{'label': ..., 'score': ...} per sentence, and pass the function "
+                            "itself (no parentheses).")
+    sentences = list(sentences)
+    other = None if tuple(sentences) == BATCH else f"other sentences ({len(sentences)}, of "
+    if other:
+        other += f"{min(map(len, sentences))} to {max(map(len, sentences))} characters)"
+    with other_input(other):
+        try:
+            result = answer(list(sentences))
+        except Exception as err:  # noqa: BLE001 - any error in the learner's code becomes a hint
+            first_line = (str(err).strip().splitlines() or [""])[0][:160]
+            raise Wrong(f"classify(sentences) raised {type(err).__name__}: {first_line}",
+                        "tokenize the whole list with padding=True (sentences of different "
+                        "lengths need it) and call the model once with **inputs.") from None
+        if not isinstance(result, (list, tuple)) or not all(isinstance(r, dict) for r in result):
+            raise Wrong(f"classify returned {type(result).__name__}, not a list of dicts.",
+                        "return one {'label': name, 'score': probability} per sentence, as the "
+                        "pipeline does.")
+        if len(result) != len(sentences):
+            raise Wrong(f"{len(result)} results for {len(sentences)} sentences.",
+                        "one result per sentence, in order.")
+        if not all({"label", "score"} <= set(r) for r in result):
+            raise Wrong("each result needs the keys 'label' and 'score'.",
+                        "e.g. {'label': model.config.id2label[i], 'score': float(p[i])}.")
+        logits, id2label = sentiment_logits(sentences)
+        probabilities = softmax(logits)
+        ids = logits.argmax(axis=-1)
+        labels = [r["label"] for r in result]
+        expected = [id2label[int(i)] for i in ids]
+        if not all(isinstance(label, str) for label in labels):
+            raise Wrong(f"the labels are {sorted({type(x).__name__ for x in labels})}, not names.",
+                        "argmax gives label ids; turn each into its name with "
+                        "model.config.id2label[int(i)].")
+        try:
+            scores = np.array([float(r["score"]) for r in result])
+        except (TypeError, ValueError):
+            raise Wrong("the scores are not numbers.",
+                        "store each probability as a float: float(p[i])") from None
+        with quiet_transformers():  # transformers warns once about the missing mask
+            unmasked = softmax(run("sentiment", sentences, mask=False))
+        if labels == expected and np.allclose(scores, probabilities.max(axis=-1), atol=1e-4):
+            shortest = int(np.argmin([len(s) for s in sentences]))
+            return (f"{', '.join(f'{lab} {sc:.3f}' for lab, sc in zip(expected, scores))}: what "
+                    "the pipeline prints. Without the attention mask, the shortest sentence "
+                    f"(padded most) would get {unmasked[shortest].max():.3f} instead of "
+                    f"{probabilities[shortest].max():.3f}.")
+        if np.allclose(scores, unmasked[np.arange(len(sentences)), ids], atol=1e-4) or (
+                labels != expected and labels == [id2label[int(i)] for i in
+                                                  unmasked.argmax(axis=-1)]):
+            raise Wrong("the padded sentences get other probabilities than on their own: the model "
+                        "attended to the padding.",
+                        "pass the attention mask with the ids: model(**inputs), not "
+                        "model(inputs['input_ids']).")
+        if labels != expected:
+            wrong = [i + 1 for i, (a, e) in enumerate(zip(labels, expected)) if a != e]
+            raise Wrong(f"{len(wrong)} of the {len(sentences)} labels are not right (sentence "
+                        f"{', '.join(map(str, wrong))}).",
+                        "take the argmax over the label axis (dim=-1 / axis=-1), in the order of "
+                        "the sentences.")
+        if np.allclose(scores, logits.max(axis=-1), atol=1e-4):
+            raise Wrong("the scores are logits, not probabilities.",
+                        "apply softmax over the label axis first.")
+        if np.allclose(scores, probabilities[:, 1], atol=1e-4):
+            raise Wrong("each score is P(POSITIVE), also for NEGATIVE sentences.",
+                        "the score is the probability of the predicted label: the row maximum.")
+        raise Wrong("the labels are right, the scores are not the predicted label's probability.",
+                    "softmax the logits and take, for each row, the probability of its argmax.")
 
 
 quiz("02.3", "a confident answer to Korean", correct="d",
