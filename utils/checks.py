@@ -269,6 +269,17 @@ def expect_function(answer: Any, hint: str) -> None:
         raise Wrong(f"expected a function, got {type_name(answer)} ({answer!r:.60}).", hint)
 
 
+def call_answer(function: Callable, args: tuple, call: str, hint: str) -> Any:
+    """Call the learner's function with ``args``. An exception inside it becomes one Wrong:
+    ``call`` (how the check called it), the exception's class and the first line of its
+    message, and ``hint``."""
+    try:
+        return function(*args)
+    except Exception as err:  # noqa: BLE001 - any error in the learner's code becomes a hint
+        first_line = (str(err).strip().splitlines() or [""])[0][:160]
+        raise Wrong(f"{call} raised {type(err).__name__}: {first_line}", hint) from None
+
+
 def expect_equal(answer: Any, expected: Any, what: str, hint: str = "") -> None:
     if answer != expected:
         raise Wrong(f"{what} is {answer!r:.80}, which is not right.", hint)

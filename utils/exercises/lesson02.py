@@ -179,23 +179,19 @@ OTHER_BATCH = (  # the grader's hidden test: other lengths, one Korean line
                  "included), softmax over the last axis, then for each row the argmax's name "
                  "(`model.config.id2label`) and its probability as a `float`."))
 def _check_02_2(answer, sentences=BATCH):
-    from utils.checks import expect_function, other_input
+    from utils.checks import call_answer, expect_function, other_input
 
     expect_function(answer, "define `def classify(sentences): ...` that returns one "
                             "{'label': ..., 'score': ...} per sentence, and pass the function "
                             "itself (no parentheses).")
     sentences = list(sentences)
-    other = None if tuple(sentences) == BATCH else f"other sentences ({len(sentences)}, of "
-    if other:
-        other += f"{min(map(len, sentences))} to {max(map(len, sentences))} characters)"
+    other = None if tuple(sentences) == BATCH else (
+        f"other sentences ({len(sentences)}, of {min(map(len, sentences))} to "
+        f"{max(map(len, sentences))} characters)")
     with other_input(other):
-        try:
-            result = answer(list(sentences))
-        except Exception as err:  # noqa: BLE001 - any error in the learner's code becomes a hint
-            first_line = (str(err).strip().splitlines() or [""])[0][:160]
-            raise Wrong(f"classify(sentences) raised {type(err).__name__}: {first_line}",
-                        "tokenize the whole list with padding=True (sentences of different "
-                        "lengths need it) and call the model once with **inputs.") from None
+        result = call_answer(answer, (list(sentences),), "classify(sentences)",
+                             "tokenize the whole list with padding=True (sentences of different "
+                             "lengths need it) and call the model once with **inputs.")
         if not isinstance(result, (list, tuple)) or not all(isinstance(r, dict) for r in result):
             raise Wrong(f"classify returned {type(result).__name__}, not a list of dicts.",
                         "return one {'label': name, 'score': probability} per sentence, as the "

@@ -1,6 +1,15 @@
 """Checks for lesson 04 (tokenizers)."""
 
-from utils.checks import Wrong, as_int, exercise, expect_function, expect_type, other_input, quiz
+from utils.checks import (
+    Wrong,
+    as_int,
+    call_answer,
+    exercise,
+    expect_function,
+    expect_type,
+    other_input,
+    quiz,
+)
 
 QUESTION = "Where is the course?"
 CONTEXT = "The course runs offline on your own computer."
@@ -122,19 +131,6 @@ def _train_wordpiece(texts, vocab_size: int):
     return tokenizer
 
 
-def _train_bpe_plain(texts, vocab_size: int):
-    """BPE with the lesson's normalizer and pre-tokenizer and no word-boundary mark."""
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
-
-    tokenizer = Tokenizer(models.BPE(unk_token="[UNK]"))
-    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=False, strip_accents=False)
-    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS,
-                                  show_progress=False)
-    tokenizer.train_from_iterator(texts, trainer)
-    return tokenizer
-
-
 def _tokens_per_line(tokenizer, texts) -> float:
     encodings = tokenizer.encode_batch(list(texts), add_special_tokens=False)
     return sum(len(e.tokens) for e in encodings) / len(texts)
@@ -162,14 +158,10 @@ def _check_04_3(answer, texts=None, vocab_size: int = SMALL_VOCAB,
     expect_function(answer, "define `def train_bpe(texts, vocab_size): ...` that returns the "
                             "trained tokenizer, and pass the function itself (no parentheses).")
     with other_input(other):
-        try:
-            trained = answer(list(texts), vocab_size)
-        except Exception as err:  # noqa: BLE001 - any error in the learner's code becomes a hint
-            first_line = (str(err).strip().splitlines() or [""])[0][:160]
-            raise Wrong(f"train_bpe(lines, {vocab_size}) raised {type(err).__name__}: "
-                        f"{first_line}",
-                        "build the tokenizer inside the function from its two arguments, as "
-                        "train_wordpiece does, and train it on `texts`.") from None
+        trained = call_answer(answer, (list(texts), vocab_size),
+                              f"train_bpe(lines, {vocab_size})",
+                              "build the tokenizer inside the function from its two arguments, as "
+                              "train_wordpiece does, and train it on `texts`.")
         backend = getattr(trained, "backend_tokenizer", trained)
         if not isinstance(backend, tokenizers.Tokenizer):
             raise Wrong(f"train_bpe returned {type(trained).__name__}, not a tokenizer.",

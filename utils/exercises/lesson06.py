@@ -9,6 +9,7 @@ import numpy as np
 
 from utils.checks import (
     Wrong,
+    call_answer,
     exercise,
     expect_function,
     expect_type,
@@ -16,6 +17,7 @@ from utils.checks import (
     quiz,
     type_name,
 )
+from utils.exercises.lesson02 import softmax, to_numpy
 
 LABELS = ["NEGATIVE", "POSITIVE"]
 LANG_LABELS = ["ENGLISH", "KOREAN"]
@@ -124,11 +126,6 @@ def mistake_logits(seed: int = WRONG_SEED):
     return np.round(logits, 3).astype(np.float32), labels
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)
-
-
 def most_confident_mistakes(logits, labels, k: int) -> list[int]:
     probabilities = softmax(np.asarray(logits, dtype=np.float64))
     wrong = np.flatnonzero(probabilities.argmax(axis=-1) != np.asarray(labels))
@@ -144,8 +141,6 @@ def most_confident_mistakes(logits, labels, k: int) -> list[int]:
                  "them by that probability, highest first (`np.argsort(-p)`), and return the "
                  "first `k`."))
 def _check_06_2(answer, seed: int = WRONG_SEED, k: int = 3):
-    from utils.exercises.lesson02 import to_numpy
-
     expect_function(answer, "define `def confidently_wrong(logits, labels, k): ...` and pass the "
                             "function itself (no parentheses) to check.")
     logits, labels = mistake_logits(seed)
@@ -155,14 +150,10 @@ def _check_06_2(answer, seed: int = WRONG_SEED, k: int = 3):
         f"other logits ({len(labels)} examples, {int((predicted != labels).sum())} of them "
         f"mistakes, k={k}; seed {seed})")
     with other_input(other):
-        try:
-            result = answer(logits.copy(), labels.copy(), k)
-        except Exception as err:  # noqa: BLE001 - any error in the learner's code becomes a hint
-            first_line = (str(err).strip().splitlines() or [""])[0][:160]
-            raise Wrong(f"confidently_wrong(logits, labels, {k}) raised {type(err).__name__}: "
-                        f"{first_line}",
-                        "logits is a NumPy array of shape (examples, 2), labels one of shape "
-                        "(examples,); return a list or array of row indices.") from None
+        result = call_answer(answer, (logits.copy(), labels.copy(), k),
+                             f"confidently_wrong(logits, labels, {k})",
+                             "logits is a NumPy array of shape (examples, 2), labels one of shape "
+                             "(examples,); return a list or array of row indices.")
         if result is None:
             raise Wrong("the function returned None.", "end it with `return ...`.")
         array = to_numpy(result).ravel()

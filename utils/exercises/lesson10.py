@@ -11,7 +11,15 @@ import functools
 
 import numpy as np
 
-from utils.checks import Wrong, as_int, exercise, expect_function, other_input, quiz
+from utils.checks import (
+    Wrong,
+    as_int,
+    call_answer,
+    exercise,
+    expect_function,
+    other_input,
+    quiz,
+)
 from utils.exercises.lesson02 import quiet_transformers, to_numpy
 
 QUERY = "My laptop will not turn on."
@@ -93,15 +101,11 @@ def masked_mean(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def call_learner_function(fn, hidden, mask, name: str) -> np.ndarray:
     """Call the learner's function; turn an exception or an odd result into a clear Wrong."""
-    try:
-        result = fn(hidden, mask)
-    except Exception as err:  # noqa: BLE001 - any error in the learner's code becomes a hint
-        first_line = (str(err).strip().splitlines() or [""])[0][:160]
-        hint = ("check the shapes and dtypes: the mask is an integer tensor of shape (batch, "
-                "tokens); add an axis (unsqueeze(-1) / [..., None]) and cast it to the hidden "
-                "states' dtype (mask.to(hidden.dtype) / tf.cast(mask, hidden.dtype)).")
-        raise Wrong(f"calling {name}(last_hidden_state, attention_mask) raised "
-                    f"{type(err).__name__}: {first_line}", hint) from None
+    result = call_answer(fn, (hidden, mask), f"calling {name}(last_hidden_state, attention_mask)",
+                         "check the shapes and dtypes: the mask is an integer tensor of shape "
+                         "(batch, tokens); add an axis (unsqueeze(-1) / [..., None]) and cast it "
+                         "to the hidden states' dtype (mask.to(hidden.dtype) / tf.cast(mask, "
+                         "hidden.dtype)).")
     if result is None:
         raise Wrong(f"{name} returned None.", "end the function with `return ...`.")
     try:
