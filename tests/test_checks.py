@@ -93,3 +93,55 @@ def test_one_rule_for_shapes():
             as_shape(wrong, how)
         if message != "whole number":
             assert how in failed.value.hint
+
+
+def _kiwi():
+    from kiwipiepy import Kiwi
+
+    return Kiwi()
+
+
+def content_words(sentence):
+    """Exercise 01.1's solution."""
+    return [t.form for t in _kiwi().tokenize(sentence) if t.tag.startswith(("NN", "VV", "VA"))]
+
+
+def test_01_1_content_words(capsys):
+    from utils.exercises.lesson01 import OTHER_SENTENCE
+
+    check("01.1", content_words)
+    out = capsys.readouterr().out
+    assert "6 content words ['서울', '겨울', '춥', '시장', '음식', '맛있']" in out
+    check("01.1", content_words, sentence=OTHER_SENTENCE)
+    assert "['친구', '영화', '보', '집', '걷']" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("answer, message", [
+    (lambda s: s.split(), "splits on spaces"),
+    (lambda s: [t.form for t in _kiwi().tokenize(s)], "keeps every morpheme"),
+    (lambda s: [t.form for t in _kiwi().tokenize(s) if t.tag in ("NNG", "NNP", "VV", "VA")],
+     r"춥 \(VA-I\) is missing"),
+    (lambda s: [t.form for t in _kiwi().tokenize(s) if t.tag.startswith("NN")], "nouns only"),
+    (lambda s: sorted(content_words(s)), "another order"),
+    (lambda s: set(content_words(s)), "returned set"),
+    (lambda s: [t for t in _kiwi().tokenize(s) if t.tag.startswith(("NN", "VV", "VA"))],
+     "Token objects"),
+    (lambda s: s.missing, "content_words\\(sentence\\) raised AttributeError"),
+    (["서울", "겨울"], "expected a function"),
+])
+def test_01_1_names_the_mistake(answer, message):
+    with pytest.raises(ExerciseFailed, match=message):
+        check("01.1", answer)
+
+
+def test_01_1_fitted_answer_fails_on_the_other_sentence():
+    from utils.exercises.lesson01 import OTHER_SENTENCE
+
+    fitted = lambda s: ["서울", "겨울", "춥", "시장", "음식", "맛있"]  # noqa: E731
+    check("01.1", fitted)
+    with pytest.raises(ExerciseFailed, match="on another sentence"):
+        check("01.1", fitted, sentence=OTHER_SENTENCE)
+    exact = lambda s: [t.form for t in _kiwi().tokenize(s)  # noqa: E731
+                       if t.tag in ("NNG", "NNP", "VV", "VA")]
+    with pytest.raises(ExerciseFailed, match=r"걷 \(VV-I\) is missing"):
+        check("01.1", exact, sentence=OTHER_SENTENCE)

@@ -2,28 +2,65 @@
 
 from utils.checks import Wrong, exercise, expect_type, quiz
 
-SENTENCE = "한국어 자연어 처리는 재미있다."
+SENTENCE = "서울의 겨울은 춥지만 시장 음식은 맛있어요."
+# The grader's sentence: a verb whose stem is irregular (걷다 → 걸었다, tagged VV-I).
+OTHER_SENTENCE = "어제 친구와 함께 영화를 보고 집까지 걸었다."
+CONTENT = ("NN", "VV", "VA")  # nouns; verb and adjective stems (with -R / -I suffixes too)
 
 
-@exercise("01.1", "split a Korean sentence into morphemes",
-           section="2. The landscape",
-           more=("`kiwi.tokenize(sentence)` returns Token objects; each has a `.form` (the text "
-                 "of the morpheme) and a `.tag`. Keep the forms, in order."))
-def _check_01_1(answer, sentence: str = SENTENCE):
+def _tokens(sentence: str):
     from kiwipiepy import Kiwi
 
-    expect_type(answer, list, "the list of morpheme forms")
-    if answer and not all(isinstance(m, str) for m in answer):
-        raise Wrong(f"the list holds {type(answer[0]).__name__} objects, not strings.",
-                    "kiwi.tokenize returns Token objects; keep only each token's `.form`.")
-    expected = [token.form for token in Kiwi().tokenize(sentence)]
-    if answer == sentence.split():
-        raise Wrong("that splits on spaces, which keeps particles and endings attached.",
-                    "use kiwi.tokenize(sentence), which separates e.g. 처리 from the particle 는.")
-    if answer != expected:
-        raise Wrong(f"got {len(answer)} morphemes {answer!r:.80}, expected {len(expected)}.",
-                    "tokenize exactly the given sentence with kiwi.tokenize and keep `.form`.")
-    return f"{len(expected)} morphemes: {expected}"
+    return Kiwi().tokenize(sentence)
+
+
+@exercise("01.1", "the content words of a Korean sentence",
+           section="2. The landscape",
+           more=("`kiwi.tokenize(sentence)` returns Token objects with `.form` and `.tag`. Keep "
+                 "the forms whose tag starts with NN, VV or VA (`token.tag.startswith((\"NN\", "
+                 "\"VV\", \"VA\"))`), in the order of the sentence."))
+def _check_01_1(answer, sentence: str = SENTENCE):
+    from utils.checks import call_answer, expect_function, other_input
+
+    expect_function(answer, "define `def content_words(sentence): ...` that returns a list of "
+                            "strings, and pass the function itself (no parentheses).")
+    tokens = _tokens(sentence)
+    expected = [t.form for t in tokens if t.tag.startswith(CONTENT)]
+    other = None if sentence == SENTENCE else f"another sentence ({sentence})"
+    with other_input(other):
+        got = call_answer(answer, (sentence,), "content_words(sentence)",
+                          "tokenize with kiwi.tokenize(sentence) and keep each token's `.form`.")
+        if isinstance(got, (set, tuple)) or not isinstance(got, list):
+            raise Wrong(f"content_words returned {type(got).__name__}, not a list.",
+                        "return a list of the forms, in the order of the sentence.")
+        if got and not all(isinstance(m, str) for m in got):
+            raise Wrong(f"the list holds {type(got[0]).__name__} objects, not strings.",
+                        "kiwi.tokenize returns Token objects; keep only each token's `.form`.")
+        if got == expected:
+            dropped = [t.form for t in tokens if not t.tag.startswith(CONTENT)]
+            return (f"{len(expected)} content words {expected}; the other {len(dropped)} "
+                    f"morphemes dropped: {dropped}.")
+        if got == sentence.split():
+            raise Wrong("that splits on spaces, which keeps particles and endings attached.",
+                        "use kiwi.tokenize(sentence): it separates 겨울 from the particle 은.")
+        if got == [t.form for t in tokens]:
+            raise Wrong("that keeps every morpheme, particles and endings included.",
+                        "keep only the tokens whose tag starts with NN, VV or VA.")
+        exact = [t.form for t in tokens if t.tag in ("NNG", "NNP", "NNB", "VV", "VA")]
+        if got == exact and exact != expected:
+            missed = [t for t in tokens if t.tag.startswith(CONTENT) and "-" in t.tag]
+            raise Wrong(f"{', '.join(f'{t.form} ({t.tag})' for t in missed)} is missing: "
+                        "irregular stems carry a suffix on their tag.",
+                        "compare the start of the tag: token.tag.startswith((\"NN\", \"VV\", "
+                        "\"VA\")).")
+        if got == [t.form for t in tokens if t.tag.startswith("NN")]:
+            raise Wrong("those are the nouns only; the verb and adjective stems are missing.",
+                        "keep the tags that start with VV or VA too.")
+        if sorted(got) == sorted(expected):
+            raise Wrong("the right words in another order.",
+                        "keep the order of the sentence.")
+        raise Wrong(f"got {got!r:.100}, expected {len(expected)} content words.",
+                    "keep the forms of the tokens whose tag starts with NN, VV or VA, in order.")
 
 
 @exercise("01.2", "name the class an Auto class built",
