@@ -144,28 +144,81 @@ def test_02_3_quiz():
 
 # ---------------------------------------------------------------- lesson 03
 
-def test_03_1_accepts_the_count(encoder):
+def count_parameters(config):
+    """The exercise's solution: the parameters of a BertModel from its config's numbers."""
+    h, inner = config.hidden_size, config.intermediate_size
+    rows = config.vocab_size + config.max_position_embeddings + config.type_vocab_size
+    layer = 4 * (h * h + h) + (h * inner + inner) + (inner * h + h) + 4 * h
+    return rows * h + 2 * h + config.num_hidden_layers * layer + h * h + h
+
+
+@pytest.mark.parametrize("numbers", [lesson03.OTHER_CONFIG, lesson03.MULTILINGUAL],
+                         ids=["other", "multilingual"])
+def test_03_1_reference_counts_the_built_model(numbers):
+    from transformers import BertModel
+
+    if numbers is lesson03.MULTILINGUAL:  # 178 million numbers: build on the meta device
+        with torch.device("meta"):
+            model = BertModel(lesson03._config(numbers))
+    else:
+        model = BertModel(lesson03._config(numbers))
+    built = sum(p.numel() for p in model.parameters())
+    assert sum(lesson03.bert_parameters(model.config).values()) == built
+
+
+def test_03_1_accepts_the_function(encoder):
     _, model = encoder
-    ok("03.1", sum(p.numel() for p in model.parameters()))
-    ok("03.1", np.int64(model.num_parameters()))
+    line = ok("03.1", count_parameters)
+    assert "22,713,216 parameters, as many as the model of section 2 holds" in line
+    assert "177,853,440" in line and "52% of them in the word embeddings" in line
+    assert sum(lesson03.bert_parameters(model.config).values()) == model.num_parameters()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        check("03.1", count_parameters, config=lesson03.OTHER_CONFIG)
+    assert "2,934,400 parameters" in out.getvalue()
 
 
-def test_03_1_rejects_typical_mistakes(encoder, sentiment):
-    _, model = encoder
-    _, classifier = sentiment
-    assert "weight *tensors*" in failure("03.1", len(list(model.parameters())))
-    assert "classification head" in failure("03.1", sum(p.numel() for p in classifier.parameters()))
-    without = (sum(p.numel() for p in model.encoder.parameters())
-               + sum(p.numel() for p in model.pooler.parameters()))
-    assert "leaves out the embeddings" in failure("03.1", without)
-    assert "not the number of parameters" in failure("03.1", 110_000_000)
+def test_03_1_accepts_building_the_model():
+    from transformers import BertModel
+
+    ok("03.1", lambda config: BertModel(config).num_parameters())
 
 
-@pytest.mark.parametrize("answer", [22.7e6, "22713216", None, True])
-def test_03_1_rejects_wrong_types(answer):
-    message = failure("03.1", answer)  # the course's one rule for whole numbers: int(...)
-    expected = "got the float" if isinstance(answer, float) else f"got {type(answer).__name__}"
-    assert expected in message and "int(...)" in message
+def mistake(leave_out):
+    return lambda config: sum(lesson03.bert_parameters(config, leave_out).values())
+
+
+@pytest.mark.parametrize("leave_out", [name for name in lesson03.OMISSIONS
+                                       if name != "four_hidden"])
+def test_03_1_names_what_a_count_leaves_out(leave_out):
+    problem, _ = lesson03.OMISSIONS[leave_out]
+    assert problem in failure("03.1", mistake(leave_out))
+
+
+def test_03_1_feed_forward_of_four_hidden_fails_the_hidden_test():
+    ok("03.1", mistake("four_hidden"))  # the encoder's and the multilingual one's are 4 × hidden
+    with pytest.raises(ExerciseFailed, match=r"on another config \(3 layers of 256, "
+                                             r"feed-forward 640.*feed-forward size is 4 × "):
+        check("03.1", mistake("four_hidden"), config=lesson03.OTHER_CONFIG)
+
+
+def test_03_1_a_fitted_function_fails():
+    message = failure("03.1", lambda config: 22_713_216)
+    assert "bert-base-multilingual-cased's numbers" in message
+    with pytest.raises(ExerciseFailed, match="on another config"):
+        check("03.1", lambda config: 22_713_216, config=lesson03.OTHER_CONFIG)
+
+
+def test_03_1_without_embeddings_and_errors():
+    without = mistake(None)
+    assert "leaves out the embeddings" in failure(
+        "03.1", lambda c: without(c) - lesson03.bert_parameters(c)["embeddings"])
+    assert "expected a function" in failure("03.1", 22_713_216)
+    assert "count_parameters(config) raised AttributeError" in failure(
+        "03.1", lambda config: config.hidden_units)
+    assert "got the float" in failure("03.1", lambda config: float(without(config)))
+    assert "is not the number of parameters of a BertModel" in failure(
+        "03.1", lambda config: without(config) + 1)
 
 
 def test_03_2_accepts_the_shape(encoder):
