@@ -71,30 +71,6 @@ def test_setup_exercise_00_1_end_to_end():
         check("00.1", len(ids) + 1)
 
 
-def test_one_rule_for_shapes():
-    """checks.as_shape serves every shape answer (lessons 03 and 09): tuples, lists, torch.Size
-    and TensorShape-like objects pass; a number, a tensor or a string gets a hint with the
-    lesson's own expression."""
-    import numpy as np
-
-    from utils.checks import as_shape
-
-    class TensorShapeLike:  # what a TensorFlow TensorShape offers
-        def as_list(self):
-            return [2, 384]
-
-    how = "tuple(outputs.pooler_output.shape)"
-    assert as_shape((2, 384), how) == (2, 384)
-    assert as_shape([np.int64(2), 384], how) == (2, 384)
-    assert as_shape(TensorShapeLike(), how) == (2, 384)
-    for wrong, message in ((384, "one int"), (np.zeros((2, 384)), "not its shape"),
-                           ("(2, 384)", "tuple of ints"), ((2.0, 384), "whole number")):
-        with pytest.raises(Wrong, match=message) as failed:
-            as_shape(wrong, how)
-        if message != "whole number":
-            assert how in failed.value.hint
-
-
 def _kiwi():
     from kiwipiepy import Kiwi
 

@@ -221,30 +221,65 @@ def test_03_1_without_embeddings_and_errors():
         "03.1", lambda config: without(config) + 1)
 
 
-def test_03_2_accepts_the_shape(encoder):
-    tokenizer, model = encoder
-    inputs = tokenizer(list(lesson03.THREE), padding=True, return_tensors="pt")
-    with torch.no_grad():
-        outputs = model(**inputs)
-    ok("03.2", tuple(outputs.pooler_output.shape))
-    ok("03.2", outputs.pooler_output.shape)  # a torch.Size is a tuple
-    ok("03.2", list(outputs.pooler_output.shape))
-    message = failure("03.2", tuple(outputs.last_hidden_state.shape))
-    assert "last_hidden_state" in message and "(batch, hidden)" in message
+def poolers(model):
+    """Exercise 03.2's solution, and its typical mistakes, for the encoder's base model."""
+    dense = model.pooler.dense
+
+    def with_(first, transpose=True, tanh=True):
+        out = first @ (dense.weight.T if transpose else dense.weight) + dense.bias
+        return torch.tanh(out) if tanh else out
+
+    return {
+        "right": lambda h: with_(h[:, 0]),
+        "no tanh": lambda h: with_(h[:, 0], tanh=False),
+        "transposed": lambda h: with_(h[:, 0], transpose=False),
+        "mean": lambda h: with_(h.mean(dim=1)),
+        "last": lambda h: with_(h[:, -1]),
+        "cls only": lambda h: h[:, 0],
+        "module": lambda h: model.pooler(h),
+    }
 
 
-def test_03_2_rejects_typical_mistakes(encoder):
+def test_03_2_accepts_the_pooler_by_hand(encoder):
     _, model = encoder
-    hidden = model.config.hidden_size
-    assert "one row per sentence" in failure("03.2", (1, hidden))
-    assert "batch axis is missing" in failure("03.2", (hidden,))
-    assert "not the shape" in failure("03.2", (3, 768))  # bert-base's size, from memory
+    functions = poolers(model)
+    line = ok("03.2", functions["right"])
+    assert "the same 3 × 384 numbers as pooler_output (largest difference below 1e-6)" in line
+    ok("03.2", functions["module"])  # calling the pooler itself is not detected
+    ok("03.2", lambda h: functions["right"](h).numpy())  # NumPy is fine too
+    with contextlib.redirect_stdout(io.StringIO()):
+        check("03.2", functions["right"], sentences=lesson03.OTHER_SENTENCES)
 
 
-@pytest.mark.parametrize("answer", [384, "(3, 384)", None, (3.0, 384.0)])
-def test_03_2_rejects_wrong_types(answer):
-    message = failure("03.2", answer)
-    assert "tuple of ints" in message or "whole number" in message
+@pytest.mark.parametrize("mistake, message", [
+    ("no tanh", "the tanh is missing"),
+    ("transposed", "weight matrix is transposed"),
+    ("mean", "mean of all tokens"),
+    ("last", "pools the last token"),
+    ("cls only", "before the pooler's dense layer"),
+])
+def test_03_2_names_the_mistake(encoder, mistake, message):
+    _, model = encoder
+    assert message in failure("03.2", poolers(model)[mistake])
+
+
+def test_03_2_other_failures(encoder):
+    _, model = encoder
+    right = poolers(model)["right"]
+    assert "expected a function" in failure("03.2", (3, 384))
+    assert "shape (384,)" in failure("03.2", lambda h: right(h)[0])
+    assert "pool returned str" in failure("03.2", lambda h: "pooled")
+    assert "pool(last_hidden_state) raised AttributeError" in failure("03.2", lambda h: h.pooler)
+    assert "differ from pooler_output" in failure("03.2", lambda h: right(h) * 0.5)
+    fitted = right(model(**lesson02_batch(lesson03.THREE)).last_hidden_state).detach()
+    check("03.2", lambda h: fitted)  # the notebook's sentences only
+    with pytest.raises(ExerciseFailed, match=r"on other sentences \(4, padded to"):
+        check("03.2", lambda h: fitted, sentences=lesson03.OTHER_SENTENCES)
+
+
+def lesson02_batch(sentences):
+    tokenizer, _ = lesson02.load("encoder", "base")
+    return tokenizer(list(sentences), padding=True, return_tensors="pt")
 
 
 def test_03_3_accepts_the_logits(sentiment):

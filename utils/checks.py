@@ -244,24 +244,6 @@ def as_int(answer: Any, what: str, hint: str = "") -> int:
                 hint or INT_HINT)
 
 
-def as_shape(answer: Any, how: str) -> tuple[int, ...]:
-    """The one rule for shape answers: a tuple or list of whole numbers (``torch.Size`` is a
-    tuple; a TensorFlow ``TensorShape`` is turned into one). ``how`` is the expression that gives
-    the shape in the lesson, e.g. ``"tuple(outputs.pooler_output.shape)"``; the hints show it."""
-    if hasattr(answer, "as_list"):  # a TensorFlow TensorShape
-        answer = tuple(answer.as_list())
-    if isinstance(answer, (tuple, list)):
-        return tuple(as_int(n, "each number of the shape") for n in answer)
-    if isinstance(answer, numbers.Integral) and not isinstance(answer, bool):
-        raise Wrong(f"expected the shape as a tuple of ints, got one int ({answer}).",
-                    f"a shape has one number per axis, the first axis first: use `{how}`.")
-    if hasattr(answer, "shape"):
-        raise Wrong(f"got a {type_name(answer)}, not its shape.",
-                    f"store the shape, not the tensor itself: `{how}`.")
-    raise Wrong(f"expected the shape as a tuple of ints, got {type_name(answer)} "
-                f"({answer!r:.60}).", f"use `{how}`.")
-
-
 def expect_function(answer: Any, hint: str) -> None:
     """A coding exercise's answer is the learner's function itself; ``hint`` shows how to
     define it and pass it without calling it."""

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from utils.checks import Wrong, as_int, as_shape, exercise, quiz
+from utils.checks import Wrong, as_int, exercise, quiz
 from utils.exercises.lesson02 import framework, load, run, softmax, to_numpy
 
 THREE = ("Good morning!", "Where is the nearest subway station?", "Thanks a lot.")
+# The grader's batch for 03.2: other lengths, one Korean sentence.
+OTHER_SENTENCES = ("서울은 한국의 수도입니다.", "Yes.",
+                   "The film was long, slow and far too loud for me.",
+                   "Thank you so much for the lovely dinner last night!")
 PAIR = ("What a wonderful, warm and clever film.", "Boring.")
 
 
@@ -146,30 +150,88 @@ def _check_03_1(answer, config=None):
             f"word embeddings alone.")
 
 
-@exercise("03.2", "the shape of the pooler output",
+def _pooler_weights(model) -> tuple[np.ndarray, np.ndarray]:
+    """The pooler's dense layer as (in, out) matrix and bias, in either framework."""
+    if framework() == "pt":
+        dense = model.pooler.dense
+        return dense.weight.detach().numpy().T, dense.bias.detach().numpy()
+    dense = model.bert.pooler.dense
+    return dense.kernel.numpy(), dense.bias.numpy()
+
+
+@exercise("03.2", "the pooler by hand",
            section="3. The base model's outputs",
-           more=("Tokenize the three sentences in one call with `padding=True`, run the base "
-                 "model, and take `tuple(...)` of the output's `pooler_output.shape`: (batch, "
-                 "hidden size)."))
+           more={"pt": ("The pooler reads one vector per sentence, the first token's, then applies "
+                        "its dense layer (`model.pooler.dense`) and a tanh. A Linear layer stores "
+                        "its weight as (out, in) and computes x @ weight.T + bias."),
+                 "tf": ("The pooler reads one vector per sentence, the first token's, then applies "
+                        "its dense layer (`model.bert.pooler.dense`) and a tanh. A Dense layer "
+                        "stores its kernel as (in, out) and computes x @ kernel + bias.")})
 def _check_03_2(answer, sentences=THREE):
-    shape = as_shape(answer, "tuple(outputs.pooler_output.shape)")
-    _, model = load("encoder", "base")
-    hidden = model.config.hidden_size
-    expected = (len(sentences), hidden)
-    if len(shape) == 3:
-        raise Wrong(f"{shape} has three axes, like `last_hidden_state` (batch, tokens, hidden).",
-                    "`pooler_output` has one vector per sentence: (batch, hidden).")
-    if len(shape) == 1:
-        raise Wrong(f"{shape} has one axis; the batch axis is missing.",
-                    "the pooler output has one row per sentence of the batch.")
-    if shape != expected and shape[-1] == hidden:
-        raise Wrong(f"{shape} has the right hidden size but not one row per sentence.",
-                    f"run the model on all {len(sentences)} sentences as one batch.")
-    if shape != expected:
-        raise Wrong(f"{shape} is not the shape of this model's pooler output.",
-                    "run the encoder's base model on the batch and look at "
-                    "`outputs.pooler_output.shape`; its last axis is `model.config.hidden_size`.")
-    return f"one {hidden}-number vector per sentence; {hidden} is model.config.hidden_size."
+    from utils.checks import call_answer, expect_function, other_input
+
+    expect_function(answer, "define `def pool(last_hidden_state): ...` that returns the pooled "
+                            "vectors, and pass the function itself (no parentheses).")
+    tokenizer, model = load("encoder", "base")
+    fw = framework()
+    inputs = tokenizer(list(sentences), padding=True, return_tensors=fw)
+    other = None if tuple(sentences) == THREE else (
+        f"other sentences ({len(sentences)}, padded to {inputs['input_ids'].shape[1]} tokens)")
+    hint = "index the tensor you are given; use the pooler's weights from `model`."
+    if fw == "pt":
+        import torch
+
+        with torch.no_grad():
+            outputs = model(**inputs)
+            with other_input(other):
+                result = call_answer(answer, (outputs.last_hidden_state,),
+                                     "pool(last_hidden_state)", hint)
+    else:
+        outputs = model(**inputs)
+        with other_input(other):
+            result = call_answer(answer, (outputs.last_hidden_state,), "pool(last_hidden_state)",
+                                 hint)
+    hidden = to_numpy(outputs.last_hidden_state)
+    expected = to_numpy(outputs.pooler_output)
+    with other_input(other):
+        if isinstance(result, (str, bytes, dict, bool)) or result is None:
+            raise Wrong(f"pool returned {type(result).__name__}, not a tensor.",
+                        "return the (batch, hidden) tensor of pooled vectors.")
+        got = to_numpy(result)
+        if got.dtype.kind not in "fiu":
+            raise Wrong(f"pool returned {type(result).__name__}, not a tensor of numbers.",
+                        "return the (batch, hidden) tensor of pooled vectors.")
+        if got.shape != expected.shape:
+            raise Wrong(f"pool returned shape {got.shape}, not {expected.shape} "
+                        "(one vector per sentence).",
+                        "start from the first token of every sentence: last_hidden_state[:, 0].")
+        largest = float(np.abs(got - expected).max())
+        if largest <= 1e-4:
+            within = "below 1e-6" if largest < 1e-6 else f"{largest:.0e}"
+            return (f"the same {expected.shape[0]} × {expected.shape[1]} numbers as "
+                    f"pooler_output (largest difference {within}): the pooler is one dense layer "
+                    "and a tanh on the [CLS] vector.")
+        weight, bias = _pooler_weights(model)
+        mistakes = [
+            (hidden[:, 0] @ weight + bias, "the tanh is missing.",
+             "apply tanh to the dense layer's output."),
+            (np.tanh(hidden[:, 0] @ weight.T + bias), "the weight matrix is transposed.",
+             "a PyTorch Linear computes x @ weight.T + bias (weight is (out, in)); a Keras Dense "
+             "computes x @ kernel + bias (kernel is (in, out)).")
+            if not np.allclose(weight, weight.T) else (None, "", ""),
+            (np.tanh(hidden.mean(axis=1) @ weight + bias), "that pools the mean of all tokens.",
+             "the pooler reads only the first token, [CLS]: last_hidden_state[:, 0]."),
+            (np.tanh(hidden[:, -1] @ weight + bias), "that pools the last token.",
+             "the pooler reads the first token, [CLS]: last_hidden_state[:, 0]."),
+            (hidden[:, 0], "that is the [CLS] vector before the pooler's dense layer and tanh.",
+             "multiply by the pooler's weight, add its bias, apply tanh."),
+        ]
+        for candidate, problem, fix in mistakes:
+            if candidate is not None and np.abs(got - candidate).max() <= 1e-4:
+                raise Wrong(problem, fix)
+        raise Wrong(f"the pooled vectors differ from pooler_output by up to "
+                    f"{np.abs(got - expected).max():.3g}.",
+                    "tanh(first token's vector @ the pooler's dense weight + its bias).")
 
 
 @exercise("03.3", "the attention mask from the ids",
