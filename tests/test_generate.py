@@ -211,3 +211,22 @@ def test_metadata_is_kept_by_allow_list():
     assert set(student.metadata) == {"kernelspec", "course"}
     assert student.cells[1].metadata == {"tags": ["keep", "raises-exception"],
                                          "jupyter": {"source_hidden": True}}
+
+
+def test_consecutive_prints_are_saved_as_one_output():
+    """A busy kernel may send one cell's prints as several messages; the saved file holds one
+    stdout output per run of prints, so committed outputs do not depend on the machine's load."""
+    import nbformat
+
+    from utils.generate import coalesce_streams
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("print('a'); print('b')")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="a: "),
+                    nbformat.v4.new_output("stream", name="stdout", text="1\n"),
+                    nbformat.v4.new_output("stream", name="stderr", text="warning\n"),
+                    nbformat.v4.new_output("stream", name="stdout", text="b\n")]
+    nb.cells = [cell, nbformat.v4.new_markdown_cell("text")]
+    coalesce_streams(nb)
+    assert [(o.name, o.text) for o in cell.outputs] == [
+        ("stdout", "a: 1\n"), ("stderr", "warning\n"), ("stdout", "b\n")]

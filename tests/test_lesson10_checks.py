@@ -124,51 +124,80 @@ def test_10_1_numpy_arrays():
 # ---------------------------------------------------------------- 10.2
 
 @pytest.fixture(scope="module")
-def scores():
-    """Cosine similarities of the query to each corpus sentence, mean-pooled and [CLS], in
-    PyTorch."""
+def encoder_pt():
     from transformers import AutoModel, AutoTokenizer
 
     from utils import checkpoint
 
     ckpt = checkpoint("encoder", verbose=False)
-    tokenizer, model = AutoTokenizer.from_pretrained(ckpt), AutoModel.from_pretrained(ckpt)
-    batch = tokenizer([lesson10.QUERY, *lesson10.CORPUS], padding=True, return_tensors="pt")
-    with torch.no_grad():
-        hidden = model(**batch).last_hidden_state
-    weights = batch["attention_mask"].unsqueeze(-1).float()
-    mean = torch.nn.functional.normalize((hidden * weights).sum(1) / weights.sum(1), dim=-1)
-    cls = torch.nn.functional.normalize(hidden[:, 0], dim=-1)
-    return (mean[1:] @ mean[0]).numpy(), (cls[1:] @ cls[0]).numpy()
+    return AutoTokenizer.from_pretrained(ckpt), AutoModel.from_pretrained(ckpt)
 
 
-def test_10_2_accepts_the_mean_pooling_answer(scores):
-    mean, cls = scores
-    best = int(mean.argmax())
-    assert best != int(cls.argmax()), "the exercise needs [CLS] and mean pooling to disagree"
-    assert "[CLS] would have picked" in ok("10.2", best)
-    ok("10.2", np.int64(best))          # NumPy's argmax
-    ok("10.2", torch.tensor(best))      # a one-element tensor
+def make_search(encoder_pt, pool="mean", normalise=True, reverse=False, offset=0):
+    """A learner's search(query, corpus, k), right by default, or with one mistake."""
+    tokenizer, model = encoder_pt
+
+    def vectors(sentences):
+        batch = tokenizer(list(sentences), padding=True, return_tensors="pt")
+        with torch.no_grad():
+            hidden = model(**batch).last_hidden_state
+        weights = batch["attention_mask"].unsqueeze(-1).float()
+        out = (hidden * weights).sum(1) / weights.sum(1) if pool == "mean" else hidden[:, 0]
+        return torch.nn.functional.normalize(out, dim=-1) if normalise else out
+
+    def search(query, corpus, k):
+        scores = (vectors([query]) @ vectors(corpus).T)[0].numpy()
+        order = np.argsort(scores if reverse else -scores)[:k]
+        return [int(i) + offset for i in order]
+
+    return search
 
 
-def test_10_2_rejects_the_cls_answer_and_other_mistakes(scores):
-    mean, cls = scores
-    assert "what the [CLS] vectors pick" in failure("10.2", int(cls.argmax()))
-    assert "least similar" in failure("10.2", int(mean.argmin()))
-    assert "one too many" in failure("10.2", int(mean.argmax()) + 1)
-    assert "not an index" in failure("10.2", len(lesson10.CORPUS))
+def test_10_2_accepts_the_search(encoder_pt):
+    search = make_search(encoder_pt)
+    line = ok("10.2", search)
+    assert line.startswith("✅ Exercise 10.2 (search with mean pooling): correct. 'Tips to fix a "
+                           "computer that does not start.' (0.549)")
+    assert "[CLS] would have put 'I bought a new laptop last week.' first" in line
+    ok("10.2", lambda q, c, k: np.array(search(q, c, k)))  # NumPy indices
+    with contextlib.redirect_stdout(io.StringIO()):
+        check("10.2", search, query=lesson10.OTHER_QUERY, corpus=lesson10.OTHER_CORPUS, k=2)
 
 
-def test_10_2_rejects_a_wrong_type(scores):
-    best = int(scores[0].argmax())
-    assert "give its index" in failure("10.2", lesson10.CORPUS[best])
-    message = failure("10.2", float(best))
-    assert "got the float" in message and "int(scores.argmax())" in message
-    assert "got bool" in failure("10.2", True)
+@pytest.mark.parametrize("mistake, message", [
+    (dict(pool="cls"), "ranking of the [CLS] vectors"),
+    (dict(reverse=True), "least similar"),
+    (dict(offset=1), "one too many"),
+])
+def test_10_2_names_the_mistake(encoder_pt, mistake, message):
+    assert message in failure("10.2", make_search(encoder_pt, **mistake))
 
 
-def test_10_2_same_answer_in_tensorflow(scores):
-    check("10.2", int(scores[0].argmax()), fw="tf")
+def test_10_2_unnormalised_vectors_fail_the_hidden_test(encoder_pt):
+    raw = make_search(encoder_pt, normalise=False)
+    ok("10.2", raw)  # the notebook's corpus ranks the same either way
+    with pytest.raises(ExerciseFailed, match="on another query.*not normalised"):
+        check("10.2", raw, query=lesson10.OTHER_QUERY, corpus=lesson10.OTHER_CORPUS, k=2)
+
+
+def test_10_2_other_failures(encoder_pt):
+    search = make_search(encoder_pt)
+    assert "expected a function" in failure("10.2", 2)
+    assert "returned the sentences" in failure(
+        "10.2", lambda q, c, k: [c[i] for i in search(q, c, k)])
+    assert "2 indices for k=3" in failure("10.2", lambda q, c, k: search(q, c, 2))
+    assert "wrong order" in failure("10.2", lambda q, c, k: sorted(search(q, c, k)))
+    assert "search returned int" in failure("10.2", lambda q, c, k: search(q, c, k)[0])
+    assert "search(query, corpus, k) raised TypeError" in failure("10.2", lambda q, c: [0])
+    fitted = lambda q, c, k: [2, 4, 3]  # noqa: E731
+    ok("10.2", fitted)
+    with pytest.raises(ExerciseFailed, match="on another query"):
+        check("10.2", fitted, query=lesson10.OTHER_QUERY, corpus=lesson10.OTHER_CORPUS, k=2)
+
+
+def test_10_2_same_ranking_in_tensorflow(encoder_pt):
+    with contextlib.redirect_stdout(io.StringIO()):
+        check("10.2", make_search(encoder_pt), fw="tf")
 
 
 # ---------------------------------------------------------------- 10.3 and the framework

@@ -182,11 +182,28 @@ def run_notebook(nb, folder: Path, timeout: int = 1800) -> None:
                    resources={"metadata": {"path": str(folder)}}).execute()
 
 
+def coalesce_streams(nb) -> None:
+    """Join a cell's consecutive stdout (or stderr) outputs into one, as Jupyter shows them: how
+    a busy machine splits a cell's prints into messages then leaves no trace in the file."""
+    for cell in nb.cells:
+        merged = []
+        for out in cell.get("outputs", []):
+            if (out.get("output_type") == "stream" and merged
+                    and merged[-1].get("output_type") == "stream"
+                    and merged[-1].get("name") == out.get("name")):
+                merged[-1]["text"] = merged[-1]["text"] + out["text"]
+            else:
+                merged.append(out)
+        if "outputs" in cell:
+            cell["outputs"] = merged
+
+
 def execute(path: Path, timeout: int = 1800) -> None:
     """Run a solution notebook top to bottom in a fresh kernel and save it with its outputs."""
     nb = read_notebook(path)
     print(f"executing {path.name} ...", flush=True)
     run_notebook(nb, path.parent, timeout)
+    coalesce_streams(nb)
     nbformat.write(nb, str(path))
 
 

@@ -23,6 +23,16 @@ from utils.checks import (
 from utils.exercises.lesson02 import quiet_transformers, to_numpy
 
 QUERY = "My laptop will not turn on."
+# The grader's search (exercise 10.2): another query, another corpus, k=2.
+OTHER_QUERY = "What should I cook for dinner tonight?"
+OTHER_CORPUS = (  # "Dinner." has a longer mean vector: unnormalised dot products rank it first
+    "The match is broadcast live on channel 5 this evening.",
+    "Dinner.",
+    "A simple recipe for baking a loaf of sourdough.",
+    "Cooking dinner for my family tonight, with rice and soup and a simple salad on the side.",
+    "My laptop will not turn on.",
+    "Ten quick pasta dishes for busy weeknights.",
+)
 CORPUS = (
     "A simple recipe for baking a loaf of sourdough.",
     "The match is broadcast live on channel 5 this evening.",
@@ -197,42 +207,71 @@ def _sentence_embedding(answer, hidden, mask, tensors):
                 "tokens, then divide by the norm.")
 
 
+def _ranking(scores: np.ndarray, k: int) -> list[int]:
+    return [int(i) for i in np.argsort(-scores, kind="stable")[:k]]
+
+
 @exercise("10.2", "search with mean pooling",
            section="5. Which vector represents the sentence? Nearest neighbours",
-           more=("Embed the query and the corpus with the lesson's `embed`, normalise the "
-                 "`\"mean\"` vectors, take the dot products of the query with every corpus vector, "
-                 "and `int(...)` the argmax."))
-def _check_10_2(answer, query: str = QUERY, corpus=CORPUS, fw: str | None = None):
-    if isinstance(answer, str):
-        if answer in corpus:
-            raise Wrong("that is the sentence itself; give its index in `corpus`.",
-                    f"corpus.index(...) or the argmax of the similarities: an int from 0 to "
-                    f"{len(corpus) - 1}.")
-        raise Wrong(f"expected an index (int), got a string ({answer!r:.60}).",
-                    "store the argmax of the cosine similarities, as an int.")
-    answer = as_int(answer, "an index",
-                    "store the argmax of the cosine similarities, as an int: int(scores.argmax()).")
-    if not 0 <= answer < len(corpus):
-        raise Wrong(f"{answer} is not an index of `corpus`, which has {len(corpus)} sentences "
-                    f"(indices 0 to {len(corpus) - 1}).", "Python counts from 0.")
-    hidden, mask = hidden_and_mask([query, *corpus], fw)
-    mean_scores = (unit(masked_mean(hidden, mask))[:1] @ unit(masked_mean(hidden, mask))[1:].T)[0]
-    cls_scores = (unit(hidden[:, 0])[:1] @ unit(hidden[:, 0])[1:].T)[0]
-    expected = int(mean_scores.argmax())
-    if answer == expected:
-        return (f"'{corpus[expected]}' (cosine {mean_scores[expected]:.3f}). [CLS] would have "
-                f"picked '{corpus[int(cls_scores.argmax())]}': it shares a word with the query.")
-    if answer == int(cls_scores.argmax()):
-        raise Wrong(f"'{corpus[answer]}' is what the [CLS] vectors pick.",
-                    "use the mean-pooled vectors (masked mean of last_hidden_state).")
-    if answer == expected + 1:
-        raise Wrong(f"{answer} is one too many.", "indices count from 0.")
-    if answer == int(mean_scores.argmin()):
-        raise Wrong(f"'{corpus[answer]}' is the least similar sentence.",
-                    "take the argmax of the cosine similarities, not the argmin.")
-    raise Wrong(f"'{corpus[answer]}' is not the closest sentence under mean pooling.",
-                "embed the query and the corpus, normalise the mean-pooled vectors, and take the "
-                "argmax of their dot products with the query's.")
+           more=("Inside the function: embed `[query]` and `corpus` with the lesson's `embed`, "
+                 "normalise the `\"mean\"` vectors, take the dot products of the query with every "
+                 "corpus vector, and return the indices of the k largest, the largest first "
+                 "(`np.argsort(-scores)[:k]`)."))
+def _check_10_2(answer, query: str = QUERY, corpus=CORPUS, k: int = 3, fw: str | None = None):
+    expect_function(answer, "define `def search(query, corpus, k): ...` that returns the indices "
+                            "of the k best sentences, and pass the function itself (no "
+                            "parentheses).")
+    corpus = list(corpus)
+    other = None if (query, tuple(corpus), k) == (QUERY, CORPUS, 3) else (
+        f"another query ({query!r}), a corpus of {len(corpus)} sentences and k={k}")
+    with other_input(other):
+        result = call_answer(answer, (query, list(corpus), k), "search(query, corpus, k)",
+                             "embed the query and the corpus with `embed`, compare the "
+                             "normalised mean vectors, return a list of ints.")
+        if isinstance(result, (str, bytes, dict, set)) or not hasattr(result, "__len__"):
+            raise Wrong(f"search returned {type(result).__name__}, not a list of indices.",
+                        "return a list of k ints, the best sentence's index first.")
+        result = list(to_numpy(result).tolist() if hasattr(result, "shape") else result)
+        if result and all(isinstance(r, str) for r in result):
+            raise Wrong("search returned the sentences; return their indices in `corpus`.",
+                        "np.argsort gives indices: return them, as ints.")
+        ranking = [as_int(r, "each index", "return ints: [int(i) for i in ...].") for r in result]
+        if len(ranking) != k:
+            raise Wrong(f"{len(ranking)} indices for k={k}.", "return exactly k indices.")
+        hidden, mask = hidden_and_mask([query, *corpus], fw)
+        mean = masked_mean(hidden, mask)
+        mean_scores = (unit(mean)[:1] @ unit(mean)[1:].T)[0]
+        cls_scores = (unit(hidden[:, 0])[:1] @ unit(hidden[:, 0])[1:].T)[0]
+        raw_scores = (mean[:1] @ mean[1:].T)[0]
+        expected = _ranking(mean_scores, k)
+        if ranking == expected:
+            cls_best = int(cls_scores.argmax())
+            listed = "; ".join(f"{corpus[i]!r} ({mean_scores[i]:.3f})" for i in expected)
+            return (f"{listed}. [CLS] would have put {corpus[cls_best]!r} first"
+                    + (": it shares a word with the query." if other is None else "."))
+        cls_like, raw_like = ranking == _ranking(cls_scores, k), ranking == _ranking(raw_scores, k)
+        if cls_like and raw_like:
+            raise Wrong("that is the ranking of the [CLS] vectors, and also of mean vectors that "
+                        "were not normalised.",
+                        "rank by the cosine of the mean-pooled vectors: normalise them first.")
+        if cls_like:
+            raise Wrong("that is the ranking of the [CLS] vectors.",
+                        "use the mean-pooled vectors (masked mean of last_hidden_state).")
+        if raw_like:
+            raise Wrong("that ranks by dot products of vectors that were not normalised.",
+                        "divide each mean vector by its length first: then the dot product is the "
+                        "cosine similarity.")
+        if ranking == _ranking(-mean_scores, k):
+            raise Wrong("those are the least similar sentences.",
+                        "sort by decreasing similarity: np.argsort(-scores)[:k].")
+        if sorted(ranking) == sorted(expected):
+            raise Wrong("the right sentences in the wrong order.",
+                        "the most similar first: np.argsort(-scores)[:k].")
+        if ranking == [i + 1 for i in expected]:
+            raise Wrong("each index is one too many.", "indices count from 0.")
+        raise Wrong(f"{ranking} is not the top {k} under mean pooling ({expected[0]} is the best).",
+                    "embed the query and the corpus, normalise the mean-pooled vectors, and sort "
+                    "their dot products with the query's, the largest first.")
 
 
 quiz("10.3", "why [CLS] does worse here", correct="c",
