@@ -37,6 +37,9 @@ def test_06_1_per_label_metrics():
         check("06.1", _per_label(swap=True))
     with pytest.raises(ExerciseFailed, match="raised|not right"):
         check("06.1", _per_label(axis=0))
+    with pytest.raises(ExerciseFailed,
+                       match=r"per_label_metrics\(eval_pred\) raised ZeroDivisionError"):
+        check("06.1", lambda eval_pred: 1 / 0)
     with pytest.raises(ExerciseFailed, match="no 'f1_macro'"):
         check("06.1", lambda p: {"accuracy": 0.5})
     with pytest.raises(ExerciseFailed, match="returned list"):

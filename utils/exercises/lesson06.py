@@ -68,12 +68,11 @@ def _per_label_metrics(answer, logits, labels):
     expect_function(answer, "define `def per_label_metrics(eval_pred): ...` and pass the "
                             "function itself, without calling it: "
                             "check('06.1', per_label_metrics).")
-    try:
-        result = answer(EvalPrediction(predictions=logits.copy(), label_ids=labels.copy()))
-    except Exception as err:  # the learner's code may fail in any way
-        raise Wrong(f"calling your function raised {type(err).__name__}: {str(err)[:120]}",
-                    "it receives what compute_metrics receives: unpack it with "
-                    "`logits, labels = eval_pred` (NumPy arrays).") from None
+    result = call_answer(answer, (EvalPrediction(predictions=logits.copy(),
+                                                 label_ids=labels.copy()),),
+                         "per_label_metrics(eval_pred)",
+                         "it receives what compute_metrics receives: unpack it with "
+                         "`logits, labels = eval_pred` (NumPy arrays).")
     if not isinstance(result, dict):
         raise Wrong(f"your function returned {type_name(result)}, not a dict.",
                     "return a dict of named numbers, like compute_metrics does.")

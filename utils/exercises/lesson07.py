@@ -7,7 +7,15 @@ import math
 
 import numpy as np
 
-from utils.checks import Wrong, exercise, expect_function, other_input, quiz, type_name
+from utils.checks import (
+    Wrong,
+    call_answer,
+    exercise,
+    expect_function,
+    other_input,
+    quiz,
+    type_name,
+)
 
 EXERCISE_COUNTS = (50, 150, 300)
 
@@ -88,12 +96,9 @@ def _batches(rng):
 
 
 def _call_step(answer, *args):
-    try:
-        return answer(*args)
-    except Exception as err:  # the learner's code may fail in any way
-        raise Wrong(f"calling training_step raised {type(err).__name__}: {str(err)[:160]}",
-                    "training_step(model, batch, optimizer) must run one step on the batch it "
-                    "gets.") from None
+    return call_answer(answer, args, "training_step(model, batch, optimizer)",
+                       "training_step(model, batch, optimizer) must run one step on the batch it "
+                       "gets.")
 
 
 def _as_float(value, hint):

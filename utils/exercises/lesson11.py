@@ -4,7 +4,7 @@ TensorFlow notebook: effective batch size, learning-rate scaling, optimizer step
 import math
 import numbers
 
-from utils.checks import Wrong, as_int, exercise, expect_close, expect_type, quiz
+from utils.checks import Wrong, as_int, call_answer, exercise, expect_close, expect_type, quiz
 
 # The set-up of exercises 11.1 and 11.2, as the notebooks state it.
 PER_DEVICE_BATCH, PROCESSES, GRAD_ACCUM = 16, 8, 4
@@ -119,12 +119,9 @@ def _check_11_3(answer, cases=tuple(STEP_CASES)):
     }
     for case in cases:
         expected = expected_steps(*case)
-        try:
-            got = answer(*case)
-        except Exception as err:  # the learner's code failed: say where
-            raise Wrong(f"optimizer_steps{case} raised {type(err).__name__}: {err}",
-                        "the function gets four ints: sentences, per_device, processes, "
-                        "grad_accum.") from None
+        got = call_answer(answer, case, f"optimizer_steps{case}",
+                          "the function gets four ints: sentences, per_device, processes, "
+                          "grad_accum.")
         if isinstance(got, float) and got.is_integer():
             raise Wrong(f"optimizer_steps{case} returned the float {got!r}.",
                         "a number of steps is an int: use math.ceil(...) or // on ints.")
