@@ -12,7 +12,9 @@ INSTALL_TIME := $(VENV)/.install-time
 PIP    := $(PY) -m pip --disable-pip-version-check --no-input
 # uv installs the pins several times faster than pip (README, Performance); it is installed
 # into the environment from the package index first. INSTALLER=pip uses plain pip, which is
-# also the fallback when uv cannot be installed or fails.
+# also the fallback when uv cannot be installed or fails. uv compiles the bytecode at install
+# (pip does by default): without it every kernel and test process, which the tests run with
+# PYTHONDONTWRITEBYTECODE, compiles torch, TensorFlow and transformers again when it imports them.
 INSTALLER  ?= uv
 UV_VERSION := 0.13.9
 UV         := $(VENV)/bin/uv
@@ -36,7 +38,7 @@ $(STAMP): requirements.txt pyproject.toml
 	  $(PIP) install -q "uv==$(UV_VERSION)" >/dev/null 2>&1 || echo "uv is not available; using pip"; \
 	fi
 	@if [ "$(INSTALLER)" = uv ] && [ -x $(UV) ]; then \
-	  $(UV) pip install --quiet --python $(PY) -r requirements.txt \
+	  $(UV) pip install --quiet --compile-bytecode --python $(PY) -r requirements.txt \
 	    $$(for link in $${PIP_FIND_LINKS:-}; do printf -- '--find-links %s ' "$$link"; done) \
 	  || { echo "uv failed; installing with pip"; \
 	       $(PIP) install -q -r requirements.txt 2>&1 | grep -v "^WARNING: Location" || true; }; \
@@ -61,7 +63,7 @@ lab: setup
 		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: setup
-	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder --nbval --nbval-sanitize-with tests/sanitize.cfg $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder --nbval --nbval-sanitize-with tests/sanitize.cfg --nbval-kernel-startup-timeout 180 $(PYTEST_ARGS)
 
 # Regenerate the student notebooks in notebooks/ from solutions/.
 student: $(STAMP)
