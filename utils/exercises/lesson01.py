@@ -1,11 +1,19 @@
 """Checks for lesson 01 (NLP frameworks)."""
 
-from utils.checks import Wrong, exercise, expect_type, quiz
+from utils.checks import (
+    Wrong,
+    call_answer,
+    exercise,
+    expect_function,
+    expect_type,
+    other_input,
+    quiz,
+)
 
 SENTENCE = "서울의 겨울은 춥지만 시장 음식은 맛있어요."
 # The grader's sentence: a verb whose stem is irregular (걷다 → 걸었다, tagged VV-I).
 OTHER_SENTENCE = "어제 친구와 함께 영화를 보고 집까지 걸었다."
-CONTENT = ("NN", "VV", "VA")  # nouns; verb and adjective stems (with -R / -I suffixes too)
+CONTENT = ("NN", "VV", "VA")  # nouns; verb and adjective stems (irregular ones end in -I)
 
 
 def _tokens(sentence: str):
@@ -20,8 +28,6 @@ def _tokens(sentence: str):
                  "the forms whose tag starts with NN, VV or VA (`token.tag.startswith((\"NN\", "
                  "\"VV\", \"VA\"))`), in the order of the sentence."))
 def _check_01_1(answer, sentence: str = SENTENCE):
-    from utils.checks import call_answer, expect_function, other_input
-
     expect_function(answer, "define `def content_words(sentence): ...` that returns a list of "
                             "strings, and pass the function itself (no parentheses).")
     tokens = _tokens(sentence)
@@ -30,7 +36,7 @@ def _check_01_1(answer, sentence: str = SENTENCE):
     with other_input(other):
         got = call_answer(answer, (sentence,), "content_words(sentence)",
                           "tokenize with kiwi.tokenize(sentence) and keep each token's `.form`.")
-        if isinstance(got, (set, tuple)) or not isinstance(got, list):
+        if not isinstance(got, list):
             raise Wrong(f"content_words returned {type(got).__name__}, not a list.",
                         "return a list of the forms, in the order of the sentence.")
         if got and not all(isinstance(m, str) for m in got):

@@ -13,7 +13,15 @@ import functools
 
 import numpy as np
 
-from utils.checks import Wrong, exercise, expect_close, quiz
+from utils.checks import (
+    Wrong,
+    call_answer,
+    exercise,
+    expect_close,
+    expect_function,
+    other_input,
+    quiz,
+)
 
 SCORE_SENTENCE = "The plot was predictable, but the actors were wonderful."
 BATCH = (
@@ -179,8 +187,6 @@ OTHER_BATCH = (  # the grader's hidden test: other lengths, one Korean line
                  "included), softmax over the last axis, then for each row the argmax's name "
                  "(`model.config.id2label`) and its probability as a `float`."))
 def _check_02_2(answer, sentences=BATCH):
-    from utils.checks import call_answer, expect_function, other_input
-
     expect_function(answer, "define `def classify(sentences): ...` that returns one "
                             "{'label': ..., 'score': ...} per sentence, and pass the function "
                             "itself (no parentheses).")

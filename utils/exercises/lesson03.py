@@ -7,9 +7,11 @@ Python values, NumPy values, or PyTorch / TensorFlow tensors and shapes.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
-from utils.checks import Wrong, as_int, exercise, quiz
+from utils.checks import Wrong, as_int, call_answer, exercise, expect_function, other_input, quiz
 from utils.exercises.lesson02 import framework, load, run, softmax, to_numpy
 
 THREE = ("Good morning!", "Where is the nearest subway station?", "Thanks a lot.")
@@ -94,8 +96,6 @@ def _config(numbers):
                  "intermediate and intermediate → hidden dense layers with biases, and another "
                  "LayerNorm; the pooler's hidden × hidden dense layer and its bias."))
 def _check_03_1(answer, config=None):
-    from utils.checks import call_answer, expect_function, other_input
-
     expect_function(answer, "define `def count_parameters(config): ...` that returns an int, "
                             "and pass the function itself (no parentheses).")
     hint = ("use only the config's numbers (config.hidden_size, config.vocab_size, ...) and "
@@ -127,7 +127,7 @@ def _check_03_1(answer, config=None):
                 for name, (problem, fix) in OMISSIONS.items():
                     if got == sum(bert_parameters(cfg, leave_out=name).values()):
                         raise Wrong(f"{got:,} {problem}.", fix)
-                if got == sum(bert_parameters(cfg).values()) - parts["embeddings"]:
+                if got == expected - parts["embeddings"]:
                     raise Wrong(f"{got:,} leaves out the embeddings.",
                                 "count the three embedding tables and their LayerNorm too.")
                 raise Wrong(f"{got:,} is not the number of parameters of a BertModel built from "
@@ -137,7 +137,7 @@ def _check_03_1(answer, config=None):
         counts.append((got, parts))
     if config is not None:
         return f"{counts[0][0]:,} parameters."
-    (total, parts), (multilingual, mparts) = counts
+    (total, parts), (multilingual, _) = counts
     built, _ = _parameter_counts(model)
     if built != total:  # the reference formula and the model must agree
         raise RuntimeError(f"the encoder has {built:,} parameters, the formula gives {total:,}")
@@ -168,8 +168,6 @@ def _pooler_weights(model) -> tuple[np.ndarray, np.ndarray]:
                         "its dense layer (`model.bert.pooler.dense`) and a tanh. A Dense layer "
                         "stores its kernel as (in, out) and computes x @ kernel + bias.")})
 def _check_03_2(answer, sentences=THREE):
-    from utils.checks import call_answer, expect_function, other_input
-
     expect_function(answer, "define `def pool(last_hidden_state): ...` that returns the pooled "
                             "vectors, and pass the function itself (no parentheses).")
     tokenizer, model = load("encoder", "base")
@@ -177,23 +175,17 @@ def _check_03_2(answer, sentences=THREE):
     inputs = tokenizer(list(sentences), padding=True, return_tensors=fw)
     other = None if tuple(sentences) == THREE else (
         f"other sentences ({len(sentences)}, padded to {inputs['input_ids'].shape[1]} tokens)")
-    hint = "index the tensor you are given; use the pooler's weights from `model`."
     if fw == "pt":
         import torch
 
-        with torch.no_grad():
-            outputs = model(**inputs)
-            with other_input(other):
-                result = call_answer(answer, (outputs.last_hidden_state,),
-                                     "pool(last_hidden_state)", hint)
+        no_grad = torch.no_grad()
     else:
+        no_grad = contextlib.nullcontext()  # TensorFlow records no gradients outside a tape
+    with no_grad, other_input(other):
         outputs = model(**inputs)
-        with other_input(other):
-            result = call_answer(answer, (outputs.last_hidden_state,), "pool(last_hidden_state)",
-                                 hint)
-    hidden = to_numpy(outputs.last_hidden_state)
-    expected = to_numpy(outputs.pooler_output)
-    with other_input(other):
+        result = call_answer(answer, (outputs.last_hidden_state,), "pool(last_hidden_state)",
+                             "index the tensor you are given; use the pooler's weights from "
+                             "`model`.")
         if isinstance(result, (str, bytes, dict, bool)) or result is None:
             raise Wrong(f"pool returned {type(result).__name__}, not a tensor.",
                         "return the (batch, hidden) tensor of pooled vectors.")
@@ -201,6 +193,8 @@ def _check_03_2(answer, sentences=THREE):
         if got.dtype.kind not in "fiu":
             raise Wrong(f"pool returned {type(result).__name__}, not a tensor of numbers.",
                         "return the (batch, hidden) tensor of pooled vectors.")
+        hidden = to_numpy(outputs.last_hidden_state)
+        expected = to_numpy(outputs.pooler_output)
         if got.shape != expected.shape:
             raise Wrong(f"pool returned shape {got.shape}, not {expected.shape} "
                         "(one vector per sentence).",
@@ -212,13 +206,13 @@ def _check_03_2(answer, sentences=THREE):
                     f"pooler_output (largest difference {within}): the pooler is one dense layer "
                     "and a tanh on the [CLS] vector.")
         weight, bias = _pooler_weights(model)
+        # A symmetric weight would make the transposed candidate the right answer, returned above.
         mistakes = [
             (hidden[:, 0] @ weight + bias, "the tanh is missing.",
              "apply tanh to the dense layer's output."),
             (np.tanh(hidden[:, 0] @ weight.T + bias), "the weight matrix is transposed.",
              "a PyTorch Linear computes x @ weight.T + bias (weight is (out, in)); a Keras Dense "
-             "computes x @ kernel + bias (kernel is (in, out)).")
-            if not np.allclose(weight, weight.T) else (None, "", ""),
+             "computes x @ kernel + bias (kernel is (in, out))."),
             (np.tanh(hidden.mean(axis=1) @ weight + bias), "that pools the mean of all tokens.",
              "the pooler reads only the first token, [CLS]: last_hidden_state[:, 0]."),
             (np.tanh(hidden[:, -1] @ weight + bias), "that pools the last token.",
@@ -227,10 +221,9 @@ def _check_03_2(answer, sentences=THREE):
              "multiply by the pooler's weight, add its bias, apply tanh."),
         ]
         for candidate, problem, fix in mistakes:
-            if candidate is not None and np.abs(got - candidate).max() <= 1e-4:
+            if np.abs(got - candidate).max() <= 1e-4:
                 raise Wrong(problem, fix)
-        raise Wrong(f"the pooled vectors differ from pooler_output by up to "
-                    f"{np.abs(got - expected).max():.3g}.",
+        raise Wrong(f"the pooled vectors differ from pooler_output by up to {largest:.3g}.",
                     "tanh(first token's vector @ the pooler's dense weight + its bias).")
 
 

@@ -207,6 +207,11 @@ def _sentence_embedding(answer, hidden, mask, tensors):
                 "tokens, then divide by the norm.")
 
 
+def _query_scores(vectors: np.ndarray) -> np.ndarray:
+    """Dot products of the first row (the query) with every other row (the corpus)."""
+    return vectors[1:] @ vectors[0]
+
+
 def _ranking(scores: np.ndarray, k: int) -> list[int]:
     return [int(i) for i in np.argsort(-scores, kind="stable")[:k]]
 
@@ -240,9 +245,9 @@ def _check_10_2(answer, query: str = QUERY, corpus=CORPUS, k: int = 3, fw: str |
             raise Wrong(f"{len(ranking)} indices for k={k}.", "return exactly k indices.")
         hidden, mask = hidden_and_mask([query, *corpus], fw)
         mean = masked_mean(hidden, mask)
-        mean_scores = (unit(mean)[:1] @ unit(mean)[1:].T)[0]
-        cls_scores = (unit(hidden[:, 0])[:1] @ unit(hidden[:, 0])[1:].T)[0]
-        raw_scores = (mean[:1] @ mean[1:].T)[0]
+        mean_scores = _query_scores(unit(mean))
+        cls_scores = _query_scores(unit(hidden[:, 0]))
+        raw_scores = _query_scores(mean)
         expected = _ranking(mean_scores, k)
         if ranking == expected:
             cls_best = int(cls_scores.argmax())
