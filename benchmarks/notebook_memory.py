@@ -26,7 +26,7 @@ import common
 import nbformat
 import timings
 
-from utils.generate import run_notebook
+from utils.generate import coalesce_streams, run_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the sampler is the test suite's own (tests/memory_budget.py)
@@ -52,6 +52,7 @@ def measure(path: Path, save: bool = False) -> tuple[float, float, float, float]
         sampler.stop()
     kernel = float(nb.cells.pop().outputs[0]["text"])
     if save:
+        coalesce_streams(nb)  # as `python -m utils.generate --execute` saves it
         nbformat.write(nb, str(path))
     return kernel, max(sampler.peak / MIB, kernel), seconds, sampler.cpu_seconds
 

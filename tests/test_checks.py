@@ -121,3 +121,50 @@ def test_01_1_fitted_answer_fails_on_the_other_sentence():
                        if t.tag in ("NNG", "NNP", "VV", "VA")]
     with pytest.raises(ExerciseFailed, match=r"걷 \(VV-I\) is missing"):
         check("01.1", exact, sentence=OTHER_SENTENCE)
+
+
+def class_for(config, auto_class):
+    """Exercise 01.2's solution."""
+    return type(auto_class.from_config(config)).__name__
+
+
+def _pattern(config, auto_class):
+    task = auto_class.__name__.removeprefix("AutoModel")
+    return type(config).__name__.removesuffix("Config") + (task or "Model")
+
+
+def test_01_2_class_for(capsys):
+    from utils.exercises.lesson01 import OTHER_CASES
+
+    check("01.2", class_for)
+    out = capsys.readouterr().out
+    assert "AutoModelForSequenceClassification → BertForSequenceClassification" in out
+    assert "`architectures` says ['BertModel']" in out
+    check("01.2", class_for, cases=OTHER_CASES)
+    assert "AutoModelForCausalLM → GPT2LMHeadModel" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("answer, message", [
+    (lambda c, a: c.architectures[0], "the config's `architectures`"),
+    (lambda c, a: a.__name__, "the factory"),
+    (lambda c, a: type(a.from_config(c)), "the class BertModel itself"),
+    (lambda c, a: a.from_config(c), "returned a BertModel"),
+    (lambda c, a: c.missing, r"class_for\(<BertConfig>, AutoModel\) raised AttributeError"),
+    ("BertForSequenceClassification", "expected a function"),
+])
+def test_01_2_names_the_mistake(answer, message):
+    with pytest.raises(ExerciseFailed, match=message):
+        check("01.2", answer)
+
+
+@pytest.mark.parametrize("answer, message", [
+    (_pattern, "GPT2ForCausalLM', which the naming pattern suggests"),
+    (lambda c, a: "Bert" + (a.__name__.removeprefix("AutoModel") or "Model"),
+     "model_type is 'distilbert'"),
+])
+def test_01_2_rules_that_fit_bert_fail_on_the_other_configs(answer, message):
+    from utils.exercises.lesson01 import OTHER_CASES
+
+    check("01.2", answer)
+    with pytest.raises(ExerciseFailed, match=f"on other configs .*{message}"):
+        check("01.2", answer, cases=OTHER_CASES)

@@ -66,7 +66,8 @@ def batch(tmp_path_factory):
     save(root, "idle", read("notebooks/00_setup.ipynb"))
     save(root, "idle", read("notebooks/01_nlp_frameworks.ipynb"), "01_nlp_frameworks.ipynb")
     partial = fill(read("notebooks/01_nlp_frameworks.ipynb"), "01.2",
-                   "class_name = type(classifier).__name__")
+                   "def class_for(config, auto_class):\n"
+                   "    return type(auto_class.from_config(config)).__name__")
     save(root, "partial", fill(partial, "01.3", 'answer = "b"'), "01_nlp_frameworks.ipynb")
     # Deleted / edited check cells, with wrong answers.
     save(root, "edited", minimal(
@@ -176,7 +177,7 @@ def test_partial_answers_get_partial_score(batch):
     assert got["01.2"]["status"] == "passed" and got["01.2"]["points"] == 1
     assert got["01.3"]["status"] == "failed"
     assert "(b) is not the best answer" in got["01.3"]["feedback"]
-    assert "transformers 5 has no TensorFlow classes" in got["01.3"]["feedback"]  # the hint
+    assert "transformers 5 has no TensorFlow code left" in got["01.3"]["feedback"]  # the hint
 
 
 def test_edited_or_deleted_check_cells_are_checked_anyway(batch):

@@ -33,24 +33,69 @@ def validation():
 
 # ------------------------------------------------------------------ lesson 08
 
-def test_08_1_padding_fraction(english, validation):
-    from transformers import DataCollatorWithPadding
+def grouped_batches(lengths, batch_size, batches_per_megabatch, seed):
+    """Exercise 08.1's solution."""
+    order = np.random.default_rng(seed).permutation(len(lengths))
+    megabatch = batch_size * batches_per_megabatch
+    batches = []
+    for start in range(0, len(order), megabatch):
+        longest_first = sorted(order[start:start + megabatch], key=lambda i: lengths[i],
+                               reverse=True)
+        batches += [[int(i) for i in longest_first[k:k + batch_size]]
+                    for k in range(0, len(longest_first), batch_size)]
+    return batches
 
-    batch = DataCollatorWithPadding(english)([english(s) for s in validation[:8]["sentence"]])
-    mask = batch["attention_mask"]
-    right = 1 - mask.sum().item() / mask.numel()
-    check("08.1", right)
-    check("08.1", 1 - mask.sum() / mask.numel())  # a 0-d tensor is fine too
-    check("08.1", np.float32(right))
-    with pytest.raises(ExerciseFailed, match="share of real tokens"):
-        check("08.1", 1 - right)
-    with pytest.raises(ExerciseFailed, match="percentage"):
-        check("08.1", 100 * right)
-    real = mask.sum().item()
-    with pytest.raises(ExerciseFailed, match="64 wide"):
-        check("08.1", 1 - real / (8 * 64))
-    with pytest.raises(ExerciseFailed, match="got str"):
-        check("08.1", f"{right:.3f}")
+
+def test_08_1_grouped_batches(capsys):
+    check("08.1", grouped_batches)
+    out = capsys.readouterr().out
+    assert "100 batches of 32 in megabatches of 25" in out
+    assert "(48.0%) for shuffled batches of 32" in out
+    check("08.1", grouped_batches, lengths="korean")
+    assert "155 batches of 16" in capsys.readouterr().out
+    # NumPy arrays of NumPy ints are fine too.
+    check("08.1", lambda *a: [np.array(b) for b in grouped_batches(*a)])
+
+
+def _whole_set_sorted(lengths, batch_size, per_mega, seed):
+    order = sorted(np.random.default_rng(seed).permutation(len(lengths)),
+                   key=lambda i: lengths[i], reverse=True)
+    return [[int(i) for i in order[k:k + batch_size]] for k in range(0, len(order), batch_size)]
+
+
+def _shortest_first(lengths, batch_size, per_mega, seed):
+    batches = grouped_batches(lengths, batch_size * per_mega, 1, seed)
+    return [[i for i in reversed(mega)][k:k + batch_size] for mega in batches
+            for k in range(0, len(mega), batch_size)]
+
+
+@pytest.mark.parametrize("answer, message", [
+    (_whole_set_sorted, "sorts all 3,200 sentences as one group"),
+    (_shortest_first, "shortest first"),
+    (lambda n, b, m, s: [list(np.random.default_rng(s).permutation(len(n)))[k:k + b]
+                         for k in range(0, len(n), b)], "not sorted by length"),
+    (lambda n, b, m, s: grouped_batches(n, b, m, 0), "the shuffle does not depend on the seed"),
+    (lambda n, b, m, s: grouped_batches(n, b, m, np.random.randint(1 << 30)),
+     "two calls with the same seed gave different batches"),
+    (lambda n, b, m, s: [[n[i] for i in x] for x in grouped_batches(n, b, m, s)],
+     "returned lengths, not indices"),
+    (lambda n, b, m, s: [x for x in grouped_batches(n, b, m, s) if len(x) == b],
+     r"grouped_batches\(lengths, 30, 8, seed=42\) does not hold every index .*20 missing"),
+    (lambda n, b, m, s: [i for x in grouped_batches(n, b, m, s) for i in x], "one flat list"),
+    (lambda n, b, m, s: grouped_batches(n, b * m, 1, s), "batches of sizes"),
+    (lambda n, b, m, s: [[float(i) for i in x] for x in grouped_batches(n, b, m, s)],
+     "holding float"),
+    (lambda n, b, m, s: n.missing, "raised AttributeError"),
+    ([[0, 1], [2]], "expected a function"),
+])
+def test_08_1_names_the_mistake(answer, message):
+    with pytest.raises(ExerciseFailed, match=message):
+        check("08.1", answer)
+
+
+def test_08_1_on_the_korean_lengths_says_which_input():
+    with pytest.raises(ExerciseFailed, match="on the 2,480 Korean lines' lengths"):
+        check("08.1", lambda n, b, m, s: grouped_batches(n, b, m, 0), lengths="korean")
 
 
 def _positions(english, validation, batch_size=32, **kwargs):

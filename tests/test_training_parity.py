@@ -22,6 +22,7 @@ TOLERANCE 0.05 is 20 of the 400 test sentences, about two standard errors of a 4
 near 70%.
 """
 
+import ast
 import re
 from pathlib import Path
 
@@ -87,3 +88,29 @@ def test_lesson07_weighted_losses_agree_before_training():
     for key in pt:
         assert abs(pt[key] - tf[key]) <= ROUNDED, (key, pt[key], tf[key])
     assert abs(pt["sum/sum of weights"] - pt["sum/batch size"]) > 0.01  # two different averages
+
+
+CONTINUATION = re.compile(r"^validation accuracy at steps: (?P<evaluations>\[.*\])$", re.MULTILINE)
+HOLDS = re.compile(r"^validation accuracy of the weights the model holds now: "
+                   r"(?P<value>[01]\.\d{4})$", re.MULTILINE)
+
+
+def test_lesson06_continuation_keeps_the_best_not_the_last():
+    """Lesson 06 continues training with early stopping (patience 1) and keeping the best weights,
+    in both frameworks with the same recipe. In each, the best evaluation must come before the last
+    one, and the model must end with the best evaluation's accuracy: the effect that
+    `load_best_model_at_end` / `restore_best_weights` exist for. The two frameworks' best
+    accuracies agree within the lesson's tolerance."""
+    best = {}
+    for name in PAIRS["06"][:2]:
+        text = "".join(committed_outputs(SOLUTIONS / name))
+        evaluations = ast.literal_eval(CONTINUATION.search(text)["evaluations"])
+        accuracies_ = [accuracy for _, accuracy in evaluations]
+        peak = max(accuracies_)
+        assert accuracies_.index(peak) < len(accuracies_) - 1, f"{name}: the best is the last"
+        assert accuracies_[-1] < peak
+        held = float(HOLDS.search(text)["value"])
+        assert abs(held - peak) < 1e-4, f"{name}: the model holds {held}, the best was {peak}"
+        best[name] = peak
+    pt, tf = best.values()
+    assert abs(pt - tf) <= TOLERANCE, best

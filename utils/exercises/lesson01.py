@@ -5,9 +5,9 @@ from utils.checks import (
     call_answer,
     exercise,
     expect_function,
-    expect_type,
     other_input,
     quiz,
+    type_name,
 )
 
 SENTENCE = "서울의 겨울은 춥지만 시장 음식은 맛있어요."
@@ -69,26 +69,91 @@ def _check_01_1(answer, sentence: str = SENTENCE):
                     "keep the forms of the tokens whose tag starts with NN, VV or VA, in order.")
 
 
-@exercise("01.2", "name the class an Auto class built",
-           section="5. One interface across tasks",
-           more=("Every Python object knows its class: `type(obj)` is the class, and a class's "
-                 "`__name__` is its name as a string."))
-def _check_01_2(answer):
-    from transformers import AutoConfig
+# The Auto classes the notebook's check asks about, for the encoder's config.
+AUTO_CLASSES = ("AutoModel", "AutoModelForSequenceClassification", "AutoModelForMaskedLM")
+# The grader's cases: another model type, and a task whose class breaks the <Model>For<Task>
+# naming pattern (GPT-2's causal language model is GPT2LMHeadModel).
+OTHER_CASES = (("distilbert", "AutoModelForSequenceClassification"),
+               ("gpt2", "AutoModelForCausalLM"))
+# Small configs of those model types: building them takes milliseconds.
+SMALL = {"distilbert": dict(n_layers=1, dim=32, hidden_dim=64, n_heads=2, vocab_size=100),
+         "gpt2": dict(n_layer=1, n_embd=32, n_head=2, n_positions=64, vocab_size=100)}
+
+
+def _cases(cases):
+    import transformers
 
     from utils.checkpoints import checkpoint
 
-    expect_type(answer, str, "the class name")
-    if answer.startswith("AutoModel"):
-        raise Wrong(f"{answer} is the factory you called, not the class it built.",
-                    "look at type(classifier).__name__.")
-    config = AutoConfig.from_pretrained(checkpoint("sentiment", verbose=False))
-    expected = config.architectures[0]  # BertForSequenceClassification offline
-    if answer != expected:
-        raise Wrong(f"{answer!r} is not the class of the sentiment model.",
-                    "the checkpoint's config says which architecture to build: "
-                    "type(classifier).__name__.")
-    return f"config.json's model_type {config.model_type!r} picked the {expected} class."
+    if cases is None:
+        config = transformers.AutoConfig.from_pretrained(checkpoint("encoder", verbose=False))
+        return [(config, getattr(transformers, name)) for name in AUTO_CLASSES]
+    return [(transformers.AutoConfig.for_model(model_type, **SMALL[model_type]),
+             getattr(transformers, name)) for model_type, name in cases]
+
+
+def _pattern_name(config, auto_class) -> str:
+    """The name a <Model><Task> rule guesses from the config's and the Auto class's names."""
+    model = type(config).__name__.removesuffix("Config")
+    task = auto_class.__name__.removeprefix("AutoModel")
+    return model + (task or "Model")
+
+
+@exercise("01.2", "the class an Auto class builds",
+           section="5. One interface across tasks",
+           more=("The Auto class looks the config up in its table of classes: "
+                 "`auto_class.from_config(config)` builds that class (random weights, nothing "
+                 "loaded), and `type(model).__name__` is its name."))
+def _check_01_2(answer, cases=None):
+    expect_function(answer, "define `def class_for(config, auto_class): ...` that returns a "
+                            "string, and pass the function itself (no parentheses).")
+    other = None if cases is None else (
+        "other configs (" + ", ".join(f"{m} with {a}" for m, a in cases) + ")")
+    results = []
+    with other_input(other):
+        for config, auto_class in _cases(cases):
+            expected = auto_class._model_mapping[type(config)].__name__
+            call = f"class_for(<{type(config).__name__}>, {auto_class.__name__})"
+            got = call_answer(answer, (config, auto_class), call,
+                              "build the model from the config alone: "
+                              "auto_class.from_config(config).")
+            if isinstance(got, type):
+                raise Wrong(f"{call} returned the class {got.__name__} itself, not its name.",
+                            "return the class's name, a string: `.__name__`.")
+            if not isinstance(got, str):
+                raise Wrong(f"{call} returned a {type_name(got)}, not the class's name.",
+                            "return type(model).__name__, a string.")
+            if got == expected:
+                results.append(f"{auto_class.__name__} → {expected}")
+                continue
+            saved = (config.architectures or [None])[0]
+            if got == saved:
+                raise Wrong(f"{call} returned {got!r}, the config's `architectures`: the class "
+                            f"that saved the checkpoint. {auto_class.__name__} builds "
+                            f"{expected} from it.",
+                            "ask the Auto class, not the config: "
+                            "type(auto_class.from_config(config)).__name__.")
+            if got == auto_class.__name__:
+                raise Wrong(f"{call} returned {got!r}: the factory, not the class it builds.",
+                            "build a model with it and take the model's class name.")
+            if got == _pattern_name(config, auto_class):
+                raise Wrong(f"{call} returned {got!r}, which the naming pattern suggests, but "
+                            f"{auto_class.__name__} builds {expected}: the Auto class's table "
+                            "decides, and not every class follows the pattern.",
+                            "ask the Auto class: type(auto_class.from_config(config)).__name__.")
+            if got.startswith("Bert") and not expected.startswith("Bert"):
+                raise Wrong(f"{call} returned the BERT class {got!r}, but this config's "
+                            f"model_type is {config.model_type!r}.",
+                            "let the config decide: auto_class.from_config(config).")
+            raise Wrong(f"{call} returned {got!r:.80}, but {auto_class.__name__} builds "
+                        f"{expected}.",
+                        "type(auto_class.from_config(config)).__name__.")
+    if cases is not None:
+        return "; ".join(results) + "."
+    config = _cases(cases)[0][0]
+    return (f"{'; '.join(results)}, all from one config whose `architectures` says "
+            f"{config.architectures}: model_type {config.model_type!r} and the Auto class "
+            "decide which class is built.")
 
 
 quiz("01.3", "transformers 5 and TensorFlow", correct="a",
@@ -98,7 +163,8 @@ quiz("01.3", "transformers 5 and TensorFlow", correct="a",
      explanations={
     "a": "Yes: the TF classes and return_tensors='tf' were removed in 5.0; TensorFlow code stays "
          "on 4.x (as this course does) or moves to PyTorch.",
-    "b": "No: transformers 5 has no TensorFlow classes at all, so there is nothing to convert to.",
+    "b": "No: tf-keras is Keras 2 for TensorFlow, which transformers 4.x needs beside Keras 3; "
+         "transformers 5 has no TensorFlow code left for any package to bring back.",
     "c": "No: 5.0 removed them (section 6): TFAutoModel does not exist in transformers 5, so "
          "importing it fails; there is no warning stage to lean on.",
     "d": "No: transformers 5 does not use Keras at all.",
