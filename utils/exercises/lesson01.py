@@ -109,9 +109,10 @@ def _check_01_2(answer, cases=None):
                             "string, and pass the function itself (no parentheses).")
     other = None if cases is None else (
         "other configs (" + ", ".join(f"{m} with {a}" for m, a in cases) + ")")
+    configs = _cases(cases)
     results = []
     with other_input(other):
-        for config, auto_class in _cases(cases):
+        for config, auto_class in configs:
             expected = auto_class._model_mapping[type(config)].__name__
             call = f"class_for(<{type(config).__name__}>, {auto_class.__name__})"
             got = call_answer(answer, (config, auto_class), call,
@@ -150,7 +151,7 @@ def _check_01_2(answer, cases=None):
                         "type(auto_class.from_config(config)).__name__.")
     if cases is not None:
         return "; ".join(results) + "."
-    config = _cases(cases)[0][0]
+    config = configs[0][0]
     return (f"{'; '.join(results)}, all from one config whose `architectures` says "
             f"{config.architectures}: model_type {config.model_type!r} and the Auto class "
             "decide which class is built.")

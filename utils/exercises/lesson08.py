@@ -35,10 +35,11 @@ def _tokenizer():
     return AutoTokenizer.from_pretrained(checkpoint("encoder", verbose=False))
 
 
-def _validation_lengths(max_length: int | None = MAX_LENGTH) -> list[int]:
+def _split_lengths(split: str, max_length: int | None = MAX_LENGTH) -> list[int]:
+    """Token counts of a polarity split's sentences, truncated to ``max_length`` unless None."""
     from utils.data import load_polarity
 
-    sentences = list(load_polarity()["validation"]["sentence"])
+    sentences = list(load_polarity()[split]["sentence"])
     kwargs = dict(truncation=True, max_length=max_length) if max_length else {}
     return [len(ids) for ids in _tokenizer()(sentences, **kwargs)["input_ids"]]
 
@@ -53,14 +54,6 @@ def _positions(lengths: list[int], batch_size: int) -> int:
 GROUPING_CALLS = ((32, 25, 42), (30, 8, 42), (32, 25, 7))
 # The grader's calls, on the Korean lines' lengths.
 OTHER_GROUPING_CALLS = ((16, 10, 0), (24, 6, 0), (16, 10, 1))
-
-
-def _train_lengths() -> list[int]:
-    from utils.data import load_polarity
-
-    sentences = list(load_polarity()["train"]["sentence"])
-    return [len(ids) for ids in _tokenizer()(sentences, truncation=True,
-                                             max_length=MAX_LENGTH)["input_ids"]]
 
 
 def _korean_lengths() -> list[int]:
@@ -152,7 +145,7 @@ def _check_08_1(answer, lengths: str = "train"):
                             "batches_per_megabatch, seed): ...` that returns a list of lists of "
                             "indices, and pass the function itself (no parentheses).")
     if lengths == "train":
-        values, other, calls = _train_lengths(), None, GROUPING_CALLS
+        values, other, calls = _split_lengths("train"), None, GROUPING_CALLS
     else:
         values, calls = _korean_lengths(), OTHER_GROUPING_CALLS
         other = f"the {len(values):,} Korean lines' lengths"
@@ -192,7 +185,7 @@ def _check_08_1(answer, lengths: str = "train"):
                  "that up over the 13 batches of the validation set, in order."))
 def _check_08_2(answer, batch_size: int = BATCH_SIZE):
     answer = as_int(answer, "the number of positions processed")
-    lengths = _validation_lengths()
+    lengths = _split_lengths("validation")
     expected = _positions(lengths, batch_size)
     real = sum(lengths)
     batches = math.ceil(len(lengths) / batch_size)
@@ -205,7 +198,7 @@ def _check_08_2(answer, batch_size: int = BATCH_SIZE):
     if answer == len(lengths) * MAX_LENGTH or answer == batches * batch_size * MAX_LENGTH:
         raise Wrong(f"{answer:,} is what static padding to {MAX_LENGTH} would process.",
                     "with dynamic padding each batch is only as wide as its longest sentence.")
-    untruncated = _positions(_validation_lengths(max_length=None), batch_size)
+    untruncated = _positions(_split_lengths("validation", max_length=None), batch_size)
     if answer == untruncated and untruncated != expected:
         raise Wrong(f"{answer:,}: the sentences were not truncated to {MAX_LENGTH} tokens.",
                     f"tokenize with truncation=True, max_length={MAX_LENGTH}.")
