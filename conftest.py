@@ -23,6 +23,7 @@ lets connections go to loopback only, for Jupyter. Kernels get the course's own 
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 from fnmatch import fnmatch
@@ -104,6 +105,16 @@ def pytest_collection_modifyitems(config, items):
         return seconds.get(relative, 0.0)
 
     items[:] = [item for _, item in sorted(enumerate(items), key=lambda p: (-cost(p[1]), p[0]))]
+
+
+def pytest_runtest_teardown(item, nextitem):
+    """After a notebook's last cell, remove what the notebook wrote under ``runs/<its name>`` next
+    to it (lesson 06 saves checkpoints of several hundred MB): the notebook itself starts that
+    folder afresh each time, and the suite runs about forty notebooks on a disk that may be
+    small."""
+    if item.path.suffix != ".ipynb" or (nextitem is not None and nextitem.path == item.path):
+        return
+    shutil.rmtree(item.path.parent / "runs" / item.path.stem, ignore_errors=True)
 
 
 @pytest.hookimpl(hookwrapper=True)

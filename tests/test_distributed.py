@@ -5,6 +5,7 @@ effective batch must end with the same weights (dropout off)."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -42,7 +43,8 @@ def _json(path):
 def two_processes(tmp_path_factory):
     output = tmp_path_factory.mktemp("two_processes")
     result = _run([*LAUNCH_2, str(SCRIPT), *TINY, "--grad-accum", "1", "--output", str(output)])
-    return output, result
+    yield output, result
+    shutil.rmtree(output, ignore_errors=True)  # a saved model: free the disk for the other tests
 
 
 def test_both_ranks_finish_and_agree_on_the_weights(two_processes):

@@ -9,6 +9,7 @@ cheating cases, because what the grader reads is the final namespace.
 import csv
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -123,8 +124,9 @@ def batch(tmp_path_factory):
     with (reports / "grades.csv").open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     graded = {(s["student"], s["notebook"]): s for s in document["submissions"]}
-    return dict(root=root, proc=proc, document=document, rows=rows, graded=graded,
-                before=before, after=digests(root), reports=reports)
+    yield dict(root=root, proc=proc, document=document, rows=rows, graded=graded,
+               before=before, after=digests(root), reports=reports)
+    shutil.rmtree(root, ignore_errors=True)  # free the disk for the rest of the suite
 
 
 def exercises(record):

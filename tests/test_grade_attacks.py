@@ -14,6 +14,7 @@ import csv
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -190,8 +191,9 @@ def run(tmp_path_factory):
             ("a21_twin/week2" if "week2" in rec["path"] else "a21_twin")
         records[key] = rec
     pid = int((tmp / "leftover.pid").read_text()) if (tmp / "leftover.pid").exists() else None
-    return dict(proc=proc, document=document, rows=rows, records=records, reports=reports,
-                before=before, after=after, left=left, pid=pid)
+    yield dict(proc=proc, document=document, rows=rows, records=records, reports=reports,
+               before=before, after=after, left=left, pid=pid)
+    shutil.rmtree(tmp, ignore_errors=True)  # free the disk for the rest of the suite
 
 
 def ex(record, exercise_id):

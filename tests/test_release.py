@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def released(tmp_path_factory):
     out = tmp_path_factory.mktemp("release") / "course"
     info = release.make_release(out)
-    return out, info
+    yield out, info
+    shutil.rmtree(out.parent, ignore_errors=True)  # free the disk for the rest of the suite
 
 
 def test_release_leaves_out_solutions_and_hidden_tests(released):

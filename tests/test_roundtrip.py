@@ -27,7 +27,8 @@ def pt_only_copy(tmp_path_factory):
     for name in ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
                  "special_tokens_map.json", "vocab.txt"]:
         shutil.copy(f"{src}/{name}", folder / name)
-    return folder
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)  # free the disk for the rest of the suite
 
 
 def encoder_outputs_pt(path, sentences=SENTENCES, **kwargs):

@@ -114,3 +114,27 @@ def test_lesson06_continuation_keeps_the_best_not_the_last():
         best[name] = peak
     pt, tf = best.values()
     assert abs(pt - tf) <= TOLERANCE, best
+
+
+KOREAN_PROBE = re.compile(r"^(?:    word by word: .*|the final consonant ᆻ .*)$", re.MULTILINE)
+KOREAN_LABEL = re.compile(
+    r"^(?P<label>NEGATIVE|POSITIVE) (?P<score>[01]\.\d{3})  (?P<review>\S.*)$", re.MULTILINE)
+KOREAN_REVIEWS = ["정말 재미있고 감동적인 영화였다.", "지루하고 시간 낭비였다."]
+
+
+def test_lesson06_korean_reviews_reach_both_models_the_same_way():
+    """Lesson 06 gives its English-trained model two Korean reviews and shows each word as the model
+    receives it. The tokenizer is the same file in both frameworks, so those lines must be identical
+    (the words with the final consonant ᆻ are [UNK], and ᆻ is not in the vocabulary); the labels
+    come from two differently trained models and are only required to be there, one per review."""
+    seen = {}
+    for name in PAIRS["06"][:2]:
+        text = "".join(committed_outputs(SOLUTIONS / name))
+        probe = KOREAN_PROBE.findall(text)
+        labels = [m["review"] for m in KOREAN_LABEL.finditer(text)]
+        assert len(probe) == 3 and probe[-1].endswith(": False"), (name, probe)
+        assert all("'[UNK]'" in line for line in probe[:2]), (name, probe)
+        assert labels == KOREAN_REVIEWS, (name, labels)
+        seen[name] = probe
+    pt, tf = seen.values()
+    assert pt == tf, seen
