@@ -10,41 +10,67 @@ from tests.helpers import assert_runs_without_tensorflow
 from utils.checks import ExerciseFailed, check
 
 
+def _weights(labels, label_names):
+    counts = np.array([labels.count(name) for name in label_names])
+    return len(labels) / (len(label_names) * counts)
+
+
 def test_07_1_class_weights():
-    import torch
+    from collections import Counter
 
-    from utils.exercises.lesson07 import exercise_labels
+    from utils.exercises.lesson07 import KOREAN_NAMES, OTHER_CASES, korean_review_labels
 
-    labels = exercise_labels()
-    counts = np.bincount(labels)
-    right = len(labels) / (3 * counts)
-    check("07.1", right)
-    check("07.1", right.tolist())
-    check("07.1", torch.tensor(right, dtype=torch.float32))
-    with pytest.raises(ExerciseFailed, match="1 / count"):
-        check("07.1", 1 / counts)
-    with pytest.raises(ExerciseFailed, match="label frequencies"):
-        check("07.1", counts / len(labels))
-    with pytest.raises(ExerciseFailed, match="normalised to sum to 1"):
-        check("07.1", right / right.sum())
-    with pytest.raises(ExerciseFailed, match="reverse label order"):
-        check("07.1", right[::-1].copy())
-    with pytest.raises(ExerciseFailed, match=r"expected 3 weights"):
-        check("07.1", right[:2])
-    with pytest.raises(ExerciseFailed, match="got dict"):
-        check("07.1", dict(enumerate(right)))
-    with pytest.raises(ExerciseFailed, match="requires gradients"):
-        check("07.1", torch.tensor(right, requires_grad=True))
+    labels = korean_review_labels()
+    assert Counter(labels) == {"부정": 50, "중립": 150, "긍정": 300}
+    # The notebook's case can tell the id order from the sorted and the first-seen orders.
+    assert sorted(KOREAN_NAMES) != KOREAN_NAMES != list(dict.fromkeys(labels))
+    check("07.1", _weights)
+    for case in OTHER_CASES:
+        check("07.1", _weights, case=case)
+    check("07.1", lambda labels, names: _weights(labels, names).tolist())
+    check("07.1", lambda labels, names: [Counter(labels).total() / (len(names) * Counter(labels)[n])
+                                         for n in names])
+
+    def in_order(order):
+        return lambda labels, names: _weights(labels, order(labels, names))
+
+    wrong = {
+        "sorted order": in_order(lambda labels, names: sorted(names)),
+        "first appear": in_order(lambda labels, names: list(dict.fromkeys(labels))),
+        "1 / count": lambda labels, names: 1 / np.array([labels.count(n) for n in names]),
+        "label frequencies": lambda labels, names: np.array([labels.count(n) for n in names])
+        / len(labels),
+        "normalised to sum to 1": lambda labels, names: _weights(labels, names)
+        / _weights(labels, names).sum(),
+        r"expected 3 weights": lambda labels, names: _weights(labels, names)[:2],
+        "returned dict": lambda labels, names: dict(zip(names, _weights(labels, names))),
+        "raised ZeroDivisionError": lambda labels, names: 1 / 0,
+        "expected a function": None,
+    }
+    for message, answer in wrong.items():
+        with pytest.raises(ExerciseFailed, match=message):
+            check("07.1", answer if answer is not None else _weights(labels, KOREAN_NAMES))
+
+
+def test_07_1_a_hard_coded_answer_fails_the_hidden_tests():
+    """Weights fitted to the notebook's label set pass there and fail on the grader's sets."""
+    from utils.exercises.lesson07 import KOREAN_COUNTS, KOREAN_NAMES, OTHER_CASES
+
+    fixed = 500 / (3 * np.array(KOREAN_COUNTS, dtype=float))
+    check("07.1", lambda labels, names: fixed)
+    for case in OTHER_CASES:
+        with pytest.raises(ExerciseFailed, match="on the label set"):
+            check("07.1", lambda labels, names: fixed, case=case)
+    # Weights in the order of the Korean names, whatever the names: also caught.
+    with pytest.raises(ExerciseFailed, match="on the label set"):
+        check("07.1", lambda labels, names: _weights(labels, KOREAN_NAMES), case="topics")
 
 
 def test_07_1_tensorflow_tensor():
     from utils.device import import_tensorflow_quietly
 
     tf = import_tensorflow_quietly()
-    from utils.exercises.lesson07 import exercise_labels
-
-    labels = exercise_labels()
-    check("07.1", tf.constant(len(labels) / (3 * np.bincount(labels)), dtype=tf.float32))
+    check("07.1", lambda labels, names: tf.constant(_weights(labels, names), dtype=tf.float32))
 
 
 def _pt_step(train=True, step=True, zero=True, as_tensor=False):
@@ -125,7 +151,7 @@ def test_pytorch_checks_never_import_tensorflow():
         "import numpy as np\n"
         "from utils.checks import check\n"
         "from tests.test_lesson07_checks import _pt_step\n"
-        "from utils.exercises.lesson07 import exercise_labels\n"
-        "l = exercise_labels(); check('07.1', len(l) / (3 * np.bincount(l)))\n"
+        "from tests.test_lesson07_checks import _weights\n"
+        "check('07.1', _weights)\n"
         "check('07.2', _pt_step(), framework='pt'); check('07.3', 'a')\n"
     )

@@ -17,65 +17,113 @@ from utils.checks import (
     type_name,
 )
 
-EXERCISE_COUNTS = (50, 150, 300)
+# ------------------------------------------------------------------ 07.1: class weights by name
+# The notebook's labels: Korean review labels, 부정 (negative) 50, 중립 (neutral) 150, 긍정
+# (positive) 300, shuffled. The ids follow label_names, which is neither the sorted order of the
+# names (긍정 < 부정 < 중립) nor the order in which they first appear (긍정 first).
+KOREAN_NAMES = ["부정", "중립", "긍정"]
+KOREAN_COUNTS = (50, 150, 300)
+# The grader's label sets (hidden tests): other names, another number of labels, a rare label in
+# the middle of the id order.
+OTHER_CASES = {
+    "topics": (["sports", "world", "business", "science"], (120, 30, 60, 90)),
+    "two labels": (["POSITIVE", "NEGATIVE"], (768, 256)),
+}
+LABEL_SEED = 7
 
 
-def exercise_labels():
-    """The labels of exercise 07.1: 50 of label 0, 150 of label 1, 300 of label 2."""
-    return np.repeat(np.arange(len(EXERCISE_COUNTS)), EXERCISE_COUNTS)
+def labels_for(names, counts, seed=LABEL_SEED):
+    """One label name per example, ``counts[i]`` of ``names[i]``, in a shuffled order."""
+    labels = [name for name, count in zip(names, counts) for _ in range(count)]
+    order = np.random.default_rng(seed).permutation(len(labels))
+    return [labels[i] for i in order]
 
 
-def balanced_weights(labels):
-    counts = np.bincount(np.asarray(labels))
-    return len(labels) / (len(counts) * counts)
+def korean_review_labels():
+    """The labels of exercise 07.1: 50 부정, 150 중립 and 300 긍정, shuffled."""
+    return labels_for(KOREAN_NAMES, KOREAN_COUNTS)
 
 
-@exercise("07.1", "class weights for three labels",
+def _weights_from(values, names):
+    if (isinstance(values, (str, bytes, dict, set))
+            or not (hasattr(values, "__len__") or hasattr(values, "shape"))):
+        raise Wrong(f"balanced_weights returned {type_name(values)} ({values!r:.60}).",
+                    "return one float per name of label_names, in that order: a list or a NumPy "
+                    "array.")
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except Exception:  # a tensor that requires grad, a list of strings
+        raise Wrong(f"could not read what balanced_weights returned ({values!r:.60}) as numbers.",
+                    "return plain numbers: a list of floats or a NumPy array (call .detach() on "
+                    "a tensor that requires gradients).") from None
+    if array.shape != (len(names),):
+        raise Wrong(f"expected {len(names)} weights, one per name of label_names, got shape "
+                    f"{array.shape}.",
+                    "count each name of label_names in labels and compute one weight per count.")
+    return array
+
+
+@exercise("07.1", "class weights for any label set",
            section={"pt": "3. A class-weighted loss: subclassing `Trainer`",
                     "tf": "3. Class weights in `fit`"},
-           more=("`np.bincount(labels)` counts each label; the weight of label c is len(labels) "
-                 "/ (3 × count of c), so the rarest label gets the largest weight."))
-def _check_07_1(answer, labels=None):
-    labels = exercise_labels() if labels is None else np.asarray(labels)
-    if (isinstance(answer, (str, bytes, dict, set))
-            or not (hasattr(answer, "__len__") or hasattr(answer, "shape"))):
-        raise Wrong(f"expected the weights as a list, array or tensor, got {type_name(answer)} "
-                    f"({answer!r:.60}).",
-                    "store one float per label, in label order, e.g. a NumPy array.")
-    try:
-        values = np.asarray(answer, dtype=np.float64)
-    except Exception:  # e.g. a torch tensor that requires grad, or a list of strings
-        raise Wrong(f"could not read {type_name(answer)} ({answer!r:.60}) as numbers.",
-                    "give plain numbers: a list of floats, a NumPy array or a tensor (call "
-                    ".detach() on a tensor that requires gradients).") from None
-    counts = np.bincount(labels)
-    if values.shape != counts.shape:
-        raise Wrong(f"expected {len(counts)} weights (one per label), got shape {values.shape}.",
-                    "np.bincount(labels) gives the count of each label; compute one weight per "
-                    "count.")
-    n, k = len(labels), len(counts)
-    expected = n / (k * counts)
-    mistakes = [
-        (1 / counts, "these are 1 / count: the scale is missing.",
-         f"multiply by n / number of labels = {n} / {k}, so that weights average 1 over the "
-         "examples."),
-        (counts / n, "these are the label frequencies, so frequent labels get the largest weights.",
-         "rare labels must weigh more: weight = n / (number of labels × count)."),
-        (n / counts, "these are n / count: the division by the number of labels is missing.",
-         f"divide by the number of labels too ({k})."),
-        (expected / expected.sum(), "these weights are normalised to sum to 1.",
-         "use n / (number of labels × count) as it is: the weights then average 1 per example."),
-        (expected[::-1], "the weights are in reverse label order.",
-         "weights[c] belongs to label c: np.bincount counts labels 0, 1, 2 in that order."),
-    ]
-    for wrong, problem, hint in mistakes:
-        if np.allclose(values, wrong, rtol=1e-4, atol=1e-6) and not np.allclose(wrong, expected):
-            raise Wrong(problem, hint)
-    if not np.allclose(values, expected, rtol=1e-4, atol=1e-6):
-        raise Wrong(f"the weights {np.round(values, 4).tolist()} are not right.",
-                    "weight of label c = n / (number of labels × count of c).")
-    return (f"weights {np.round(expected, 3).tolist()}: each label now contributes "
-            f"{expected[0] * counts[0]:g} in total, the same for all.")
+           more=("count each name of label_names in labels (`labels.count(name)`, or "
+                 "`collections.Counter(labels)[name]`), in the order of label_names; the weight "
+                 "of a label is len(labels) / (len(label_names) × its count)."))
+def _check_07_1(answer, case=None):
+    expect_function(answer, "define `def balanced_weights(labels, label_names):` and pass the "
+                            "function itself: check('07.1', balanced_weights).")
+    if case is None:
+        names, counts, description = KOREAN_NAMES, KOREAN_COUNTS, None
+    else:
+        names, counts = OTHER_CASES[case]
+        description = f"the label set {names} with counts {list(counts)}"
+    labels = labels_for(names, counts)
+    shown = ", ".join(repr(name) for name in labels[:3])
+    with other_input(description):
+        values = _weights_from(call_answer(answer, (list(labels), list(names)),
+                                           f"balanced_weights([{shown}, ...], {names})",
+                                           "labels is a list of names, label_names the names "
+                                           "in id order."), names)
+        counts_ = np.array(counts, dtype=np.float64)
+        n, k = len(labels), len(names)
+        expected = n / (k * counts_)
+        sorted_names = sorted(names)
+        first_seen = list(dict.fromkeys(labels))
+
+        def reorder(order):
+            return np.array([expected[names.index(name)] for name in order])
+
+        mistakes = [
+            (reorder(sorted_names), "the weights follow the sorted order of the names "
+             f"({sorted_names}), not label_names.",
+             "a label's id is its position in label_names (id2label): compute the weights in "
+             "that order, not in the order np.unique or sorted() gives."),
+            (reorder(first_seen), "the weights follow the order in which the names first appear "
+             f"in labels ({first_seen}), not label_names.",
+             "a label's id is its position in label_names: loop over label_names, not over the "
+             "names as they come."),
+            (1 / counts_, "these are 1 / count: the scale is missing.",
+             f"multiply by n / number of labels = {n} / {k}, so that the weights average 1 over "
+             "the examples."),
+            (counts_ / n, "these are the label frequencies, so frequent labels get the largest "
+             "weights.", "rare labels must weigh more: weight = n / (number of labels × count)."),
+            (n / counts_, "these are n / count: the division by the number of labels is missing.",
+             f"divide by the number of labels too ({k})."),
+            (expected / expected.sum(), "these weights are normalised to sum to 1.",
+             "use n / (number of labels × count) as it is: the weights then average 1 per "
+             "example."),
+        ]
+        for wrong, problem, hint in mistakes:
+            if (np.allclose(values, wrong, rtol=1e-4, atol=1e-6)
+                    and not np.allclose(wrong, expected)):
+                raise Wrong(problem, hint)
+        if not np.allclose(values, expected, rtol=1e-4, atol=1e-6):
+            raise Wrong(f"the weights {np.round(values, 4).tolist()} are not right.",
+                        "weight of label c = n / (number of labels × count of c), in the order "
+                        "of label_names.")
+    weights = ", ".join(f"{name} {weight:.3f}" for name, weight in zip(names, expected))
+    return (f"{weights}: each label now contributes {expected[0] * counts[0]:g} in total, the "
+            "same for all, and the weights follow label_names, the model's id order.")
 
 
 # ------------------------------------------------------------------ 07.2: one training step
