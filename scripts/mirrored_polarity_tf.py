@@ -16,6 +16,7 @@ GLOBAL batch size and the same data order, evaluates it, and adds a record to
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import time
 from pathlib import Path
@@ -127,6 +128,11 @@ def main(argv=None) -> None:
                         "steps": steps, "train_loss": round(float(history.history["loss"][-1]), 4),
                         "accuracy": round(float(accuracy), 4),
                         "eval_sentences": args.eval_size, "train_seconds": round(seconds, 1)})
+        # Free this run's model, optimizer and traced functions before the next run builds its own:
+        # two models at once would not fit next to the notebook in 8 GB.
+        del model, history, train_ds, valid_ds, strategy
+        tf.keras.backend.clear_session()
+        gc.collect()
     if len(final_weights) > 1:  # how far apart the runs ended, weight by weight
         first = next(iter(final_weights.values()))
         for replicas, weights in list(final_weights.items())[1:]:
