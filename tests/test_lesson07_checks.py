@@ -148,10 +148,8 @@ def test_pytorch_checks_never_import_tensorflow():
     # The PyTorch notebook runs the shared checks with USE_TF=0; none of them may pull TensorFlow
     # in.
     assert_runs_without_tensorflow(
-        "import numpy as np\n"
         "from utils.checks import check\n"
-        "from tests.test_lesson07_checks import _pt_step\n"
-        "from tests.test_lesson07_checks import _weights\n"
+        "from tests.test_lesson07_checks import _pt_step, _weights\n"
         "check('07.1', _weights)\n"
         "check('07.2', _pt_step(), framework='pt'); check('07.3', 'a')\n"
     )
