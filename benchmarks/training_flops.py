@@ -4,6 +4,7 @@ the forward pass, times 3 for forward + backward) against this machine's measure
 GFLOP/s (float32, the same thread count).
 
     python benchmarks/training_flops.py [--batch 32] [--seq 64] [--steps 10] [--profile]
+                                        [--default-adamw]
 
 With --profile, one more step runs under torch.profiler and a table shows where its CPU time
 goes: matrix multiplies (aten::mm/addmm/bmm/matmul and their backward) against everything else
@@ -124,11 +125,13 @@ def main():
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--profile", action="store_true",
                         help="profile one more step and show where its time goes")
+    parser.add_argument("--default-adamw", action="store_true",
+                        help="PyTorch's default AdamW instead of fused=True (the build's recipe)")
     args = parser.parse_args()
     path = checkpoint("encoder", verbose=False)
     config = AutoConfig.from_pretrained(path, num_labels=2)
     model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=2)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5, fused=not args.default_adamw or None)
     ids = torch.randint(1000, 30000, (args.batch, args.seq))
     labels = torch.randint(0, 2, (args.batch,))
 
@@ -149,6 +152,7 @@ def main():
     print(common.table(
         ["measure", "value"],
         [["training step (batch × seq)", f"{args.batch} × {args.seq}"],
+         ["optimizer", "AdamW (default)" if args.default_adamw else "AdamW(fused=True)"],
          ["FLOPs per step (forward + backward)", f"{flops / 1e9:.1f} GFLOP"],
          ["time per step", f"{seconds * 1000:.0f} ms"],
          ["achieved in training", f"{achieved:.1f} GFLOP/s"],
