@@ -113,3 +113,22 @@ def test_rebuilding_a_small_asset_is_idempotent(copied_assets):
     summary = assets.build(["data-polarity"], force=True, root=copied_assets)
     assert summary["data-polarity"]["status"] == "built"
     assert assets.read_manifest(copied_assets)["assets"]["data-polarity"]["files"] == before
+
+
+def test_lesson00_quiz_quotes_the_real_message(tmp_path):
+    """Quiz 00.2 shows the message of a damaged sentiment checkpoint; it is the one the course
+    prints (a small stand-in file with the sentiment asset's name)."""
+    from tests.helpers import markdown_cells
+    from utils.assets import REPO_ROOT
+
+    folder = tmp_path / assets.ASSETS["sentiment"].folder
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(b"damaged")
+    manifest = {"assets": {"sentiment": {"files": {"model.safetensors": "0" * 64}}}}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(AssetError) as info:
+        assets.verify("sentiment", tmp_path)
+    quiz = next(text for text, _ in markdown_cells(REPO_ROOT / "solutions/00_setup.ipynb")
+                if "Exercise 00.2" in text)
+    shown = quiz.split("```")[1].strip().replace("\n", " ")
+    assert shown == str(info.value)

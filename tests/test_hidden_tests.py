@@ -42,7 +42,7 @@ def test_every_coding_exercise_has_hidden_tests(path):
 def test_the_coding_exercises_are_the_ones_listed():
     every = set().union(*(function_exercises(Path(p)) for p in SOLUTIONS))
     assert every == {"00.1", "01.1", "01.2", "02.2", "03.1", "03.2", "04.2", "04.3", "06.1",
-                     "06.2", "07.1", "07.2", "08.1", "10.1", "10.2", "11.3"}
+                     "06.2", "07.1", "07.2", "08.1", "10.1", "10.2", "11.1", "11.2", "11.3"}
 
 
 def fitted_metrics(eval_pred):
@@ -104,6 +104,35 @@ def test_steps_fitted_to_the_notebook_fail_on_the_grader_cases():
 
     with pytest.raises(ExerciseFailed, match=r"optimizer_steps\(1000, 8, 4, 2\) returned 15"):
         check("11.3", fitted, cases=((1000, 8, 4, 2),))
+
+
+def test_accumulation_fitted_to_the_visible_check_fails_on_the_grader_cases():
+    from utils.exercises.lesson11 import ACCUM_CASES, expected_accumulation
+
+    known = {case: expected_accumulation(*case) for case in ACCUM_CASES}
+
+    def fitted(effective_batch, per_device, processes):
+        answer = known.get((effective_batch, per_device, processes), 1)
+        if answer is None:
+            raise ValueError("does not divide")
+        return answer
+
+    check("11.1", fitted)  # passes the notebook's own check
+    with pytest.raises(ExerciseFailed, match=r"accumulation_for\(256, 8, 4\) returned 1"):
+        check("11.1", fitted, cases=((256, 8, 4), (40, 16, 2)))
+
+
+def test_learning_rate_fitted_to_the_visible_check_fails_on_the_grader_cases():
+    from utils.exercises.lesson11 import LR_CASES, expected_lr
+
+    known = {case: expected_lr(*case) for case in LR_CASES}
+
+    def fitted(*case):
+        return known.get(case, 1e-4)
+
+    check("11.2", fitted)
+    with pytest.raises(ExerciseFailed, match=r"scaled_lr\(0.001, 512, 16, 2, 4\) returned"):
+        check("11.2", fitted, cases=((1e-3, 512, 16, 2, 4), (2e-5, 16, 8, 2, 1)))
 
 
 def test_a_tokenizer_fitted_to_the_notebook_fails_on_other_texts(capsys):

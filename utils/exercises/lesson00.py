@@ -27,13 +27,17 @@ def _check_00_1(answer, text: str = "Hello, Korea! 안녕하세요"):
 
 quiz("00.2", "where the offline checkpoints come from", correct="c",
      section="3. Where the checkpoints come from",
-     more=("Look at the manifest the lesson printed: each asset names the package it came from "
-           "and how it was built."),
+     more=("Where was the sentiment checkpoint made, and from what? Look at the manifest the "
+           "lesson printed: its source says it was built here, from two other assets."),
      explanations={
-    "a": "No: nothing is downloaded from the Hub while the course runs offline.",
-    "b": "No: the weights are not random; they are all-MiniLM-L6-v2's trained weights.",
-    "c": "Yes: a package from the package index carries real weights and text, and "
-         "`python -m utils.assets build` turns them into local checkpoints.",
-    "d": "No: the TensorFlow weights are converted once, when the assets are built, and saved "
-         "as tf_model.h5, so TensorFlow loads them without PyTorch.",
+    "a": "No: COURSE_ONLINE=1 asks the Hugging Face Hub for another checkpoint, and there is no "
+         "network on the train. Online, it would also load a different model, so the numbers "
+         "would no longer match the lessons.",
+    "b": "No: transformers ships code, not weights, and reinstalling it needs the network too. "
+         "The course's checkpoints are built on your machine.",
+    "c": "Yes: the sentiment checkpoint is built on your laptop from the encoder and the "
+         "polarity sentences, which are already there; the build needs no network, only a few "
+         "minutes of CPU.",
+    "d": "No: the checksum is how the course noticed that the file is damaged. Without it, the "
+         "lesson would load broken weights, or stop with a less helpful error.",
 })

@@ -1,84 +1,147 @@
 """Checks for lesson 11 (scaling out to several processes), shared by the PyTorch and the
-TensorFlow notebook: effective batch size, learning-rate scaling, optimizer steps per epoch."""
+TensorFlow notebook: keeping the effective batch, learning-rate scaling, optimizer steps per
+epoch."""
 
 import math
 import numbers
 
-from utils.checks import Wrong, as_int, call_answer, exercise, expect_close, expect_type, quiz
-
-# The set-up of exercises 11.1 and 11.2, as the notebooks state it.
-PER_DEVICE_BATCH, PROCESSES, GRAD_ACCUM = 16, 8, 4
-BASE_LR, BASE_BATCH, NEW_PROCESSES, NEW_PER_DEVICE = 1e-4, 32, 8, 32
+from utils.checks import Wrong, as_int, call_answer, exercise, expect_type, quiz
 
 
-@exercise("11.1", "the effective batch size",
+def _expect_function(answer, name, signature):
+    if isinstance(answer, (numbers.Number, str)) or not callable(answer):
+        if isinstance(answer, numbers.Number):
+            raise Wrong(f"got a number ({answer!r}), not a function.",
+                        f"define {signature} with def and pass the function itself (no "
+                        "parentheses).")
+        expect_type(answer, type(_expect_function), f"the function {name}")
+
+
+# (effective batch, per-device batch, processes) set-ups for 11.1, and the accumulation that
+# keeps the effective batch; None where no whole number of steps does.
+ACCUM_CASES = [(32, 16, 1), (32, 16, 2), (512, 16, 8), (512, 32, 4), (64, 8, 2), (32, 16, 4),
+               (96, 16, 4), (48, 16, 2)]
+
+
+def expected_accumulation(effective, per_device, processes):
+    per_step = per_device * processes
+    return effective // per_step if effective % per_step == 0 else None
+
+
+@exercise("11.1", "keep the effective batch on other hardware",
            section={"pt": "6. What changes when the number of processes changes",
-                    "tf": "3. Global and per-replica batch sizes, and the loss"},
-           more=("Each optimizer step averages the gradients of every device's batch, for every "
-                 "accumulation step: multiply the three numbers."))
-def _check_11_1(answer, per_device=PER_DEVICE_BATCH, processes=PROCESSES, grad_accum=GRAD_ACCUM):
-    answer = as_int(answer, "the effective batch size")
-    expected = per_device * processes * grad_accum
-    mistakes = {
-        per_device: ("that is the batch of ONE process for one forward pass.",
-                     "every process handles that many sentences, and each optimizer step adds up "
-                     "several passes."),
-        per_device * processes: ("the gradient-accumulation steps are missing.",
-                                 f"each optimizer step sums {grad_accum} forward/backward passes "
-                                 "per process."),
-        per_device * grad_accum: ("the number of processes is missing.",
-                                  f"{processes} processes each contribute their own batches to "
-                                  "every step."),
-        processes * grad_accum: ("the per-device batch size is missing.",
-                                 "multiply by the number of sentences in each process's batch."),
-    }
-    if answer != expected and answer in mistakes:
-        problem, hint = mistakes[answer]
-        raise Wrong(f"{answer}: {problem}", hint)
-    if answer != expected:
-        raise Wrong(f"{answer} is not the number of sentences behind one optimizer step.",
-                    "effective batch = per-device batch × processes × gradient-accumulation steps.")
-    return (f"{per_device} × {processes} × {grad_accum} = {expected} sentences per optimizer "
-            "step; keep this number when you change the hardware, or change the learning rate.")
+                    "tf": "4. From this CPU to several GPUs and several machines"},
+           more=("effective batch = per-device batch × processes × accumulation, so the "
+                 "accumulation is effective // (per_device × processes), and only when that "
+                 "division leaves no remainder."))
+def _check_11_1(answer, cases=tuple(ACCUM_CASES)):
+    _expect_function(answer, "accumulation_for",
+                     "accumulation_for(effective_batch, per_device, processes)")
+    signature_hint = ("the function gets three ints: effective_batch, per_device, processes; it "
+                      "returns an int, or raises ValueError when no whole number of steps fits.")
+    for case in cases:
+        effective, per_device, processes = case
+        expected = expected_accumulation(*case)
+        call = f"accumulation_for{case}"
+        if expected is None:
+            try:
+                got = answer(*case)
+            except ValueError:
+                continue
+            except Exception as err:  # noqa: BLE001 - any other error becomes a hint
+                raise Wrong(f"{call} raised {type(err).__name__}, not ValueError.",
+                            "when per_device × processes does not divide the effective batch, "
+                            "raise ValueError with a message that says so.") from None
+            per_step = per_device * processes
+            shown = f"{got!r:.40}"
+            if isinstance(got, numbers.Real) and not isinstance(got, bool) and got > 0:
+                shown += (f", which trains with an effective batch of "
+                          f"{per_step * got:g}, not {effective}")
+            raise Wrong(f"{call} returned {shown}.",
+                        f"{per_device} × {processes} = {per_step} sentences per micro-batch "
+                        f"step does not divide {effective}: no whole number of accumulation "
+                        "steps keeps the recipe. Raise ValueError instead of changing it "
+                        "silently.")
+        got = call_answer(answer, case, call, signature_hint)
+        if isinstance(got, float):
+            raise Wrong(f"{call} returned the float {got!r}.",
+                        "a number of accumulation steps is an int: use // on ints.")
+        got = as_int(got, "a number of accumulation steps")
+        if got != expected:
+            if got == effective // per_device and processes > 1:
+                problem = "ignores the number of processes"
+            elif got == effective // processes and per_device > 1:
+                problem = "ignores the per-device batch"
+            elif got == per_device * processes // effective or got * effective == per_device:
+                problem = "divides the wrong way round"
+            else:
+                problem = "gives another effective batch"
+            raise Wrong(f"{call} returned {got}: your formula {problem}.",
+                        f"with {got} steps the effective batch is {per_device} × {processes} × "
+                        f"{got} = {per_device * processes * got}, not {effective}.")
+    return ("accumulation = effective batch // (per-device batch × processes): more processes, "
+            "less accumulation, same recipe; and an error rather than a silent change when it "
+            "does not divide.")
+
+
+# (base lr, base effective batch, per-device batch, processes, accumulation) set-ups for 11.2.
+LR_CASES = [(1e-4, 32, 32, 8, 1), (2e-4, 32, 16, 2, 1), (1e-4, 32, 16, 8, 4),
+            (3e-5, 256, 8, 4, 2), (5e-5, 64, 16, 1, 1), (1e-4, 32, 32, 2, 3)]
+
+
+def expected_lr(base_lr, base_batch, per_device, processes, grad_accum):
+    return base_lr * per_device * processes * grad_accum / base_batch
 
 
 @exercise("11.2", "scale the learning rate",
            section={"pt": "6. What changes when the number of processes changes",
-                    "tf": "3. Global and per-replica batch sizes, and the loss"},
+                    "tf": "4. From this CPU to several GPUs and several machines"},
            more=("The linear scaling rule multiplies the learning rate by (new effective batch) "
                  "/ (old effective batch); the new effective batch is per-device batch × "
-                 "devices."))
-def _check_11_2(answer, base_lr=BASE_LR, base_batch=BASE_BATCH, processes=NEW_PROCESSES,
-                per_device=NEW_PER_DEVICE):
-    if isinstance(answer, numbers.Integral) and not isinstance(answer, bool):
-        answer = float(answer)
-    expect_type(answer, float, "the new learning rate")
-    new_batch = per_device * processes
-    factor = new_batch / base_batch
-    expected = base_lr * factor
-    close = lambda value: math.isclose(answer, value, rel_tol=1e-3)  # noqa: E731
-    if close(base_lr) and factor != 1:
-        raise Wrong(f"{answer:g} is the old learning rate, but the effective batch changed from "
-                    f"{base_batch} to {new_batch}.",
-                    "with a k times larger batch there are k times fewer steps; the linear rule "
-                    "makes each step k times larger.")
-    if close(base_lr / factor):
-        raise Wrong(f"{answer:g}: the learning rate went down, but the batch went up.",
-                    "the linear scaling rule multiplies the learning rate by new batch / old "
-                    "batch.")
-    if close(base_lr * math.sqrt(factor)) and factor != 1:
-        raise Wrong(f"{answer:g} follows the square-root rule.",
-                    "the square-root rule is a reasonable alternative for Adam, but this exercise "
-                    "asks for the linear rule: lr × (new batch / old batch).")
-    if close(base_lr * processes) and processes != factor:
-        raise Wrong(f"{answer:g} scales by the number of processes only.",
-                    "scale by the ratio of EFFECTIVE batch sizes; the per-device batch changed "
-                    "too.")
-    expect_close(answer, expected, "your learning rate", tol=expected * 1e-3,
-                 hint="new effective batch = per-device batch × processes; multiply the old "
-                      "learning rate by new batch / old batch.")
-    return (f"{base_lr:g} × {new_batch}/{base_batch} = {expected:g}; start from it with a "
-            "warm-up, and check the loss curve.")
+                 "processes × accumulation."))
+def _check_11_2(answer, cases=tuple(LR_CASES)):
+    _expect_function(answer, "scaled_lr",
+                     "scaled_lr(base_lr, base_batch, per_device, processes, grad_accum)")
+    wrong_formulas = {
+        "keeps the old learning rate although the effective batch changed":
+            lambda lr, b, d, p, a: lr,
+        "divides by the ratio: a larger batch needs a larger learning rate, not a smaller one":
+            lambda lr, b, d, p, a: lr * b / (d * p * a),
+        "follows the square-root rule; this exercise asks for the linear rule":
+            lambda lr, b, d, p, a: lr * math.sqrt(d * p * a / b),
+        "scales by the number of processes only":
+            lambda lr, b, d, p, a: lr * p,
+        "leaves out the gradient accumulation, which is part of the effective batch":
+            lambda lr, b, d, p, a: lr * d * p / b,
+        "leaves out the per-device batch":
+            lambda lr, b, d, p, a: lr * p * a / b,
+    }
+    results = []
+    for case in cases:
+        call = f"scaled_lr{case}"
+        got = call_answer(answer, case, call,
+                          "the function gets base_lr (a float) and four ints: base_batch, "
+                          "per_device, processes, grad_accum.")
+        if isinstance(got, numbers.Integral) and not isinstance(got, bool):
+            got = float(got)
+        expect_type(got, float, f"what {call} returned")
+        results.append(got)
+    close = lambda a, b: math.isclose(a, b, rel_tol=1e-6)  # noqa: E731
+    wrong = [(case, got) for case, got in zip(cases, results)
+             if not close(got, expected_lr(*case))]
+    if not wrong:
+        return ("lr × new batch / old batch, with the accumulation in the batch; start from it "
+                "with a warm-up, and check the loss curve.")
+    case, got = wrong[0]
+    call = f"scaled_lr{case}"
+    # Name a mistake only when the answer follows that formula on every set-up.
+    for problem, formula in wrong_formulas.items():
+        if all(close(value, formula(*c)) for c, value in zip(cases, results)):
+            raise Wrong(f"{call} returned {got:g}: your formula {problem}.",
+                        "new lr = base_lr × (per_device × processes × grad_accum) / "
+                        "base_batch.")
+    raise Wrong(f"{call} returned {got:g}, expected {expected_lr(*case):g}.",
+                "new lr = base_lr × (new effective batch) / (old effective batch).")
 
 
 # (sentences, per-device batch, processes, grad-accum) cases for 11.3, chosen so that the usual
