@@ -5,16 +5,29 @@ epoch."""
 import math
 import numbers
 
-from utils.checks import Wrong, as_int, call_answer, exercise, expect_type, quiz
+from utils.checks import (
+    Wrong,
+    as_int,
+    call_answer,
+    exercise,
+    expect_function,
+    expect_type,
+    quiz,
+)
 
 
-def _expect_function(answer, name, signature):
-    if isinstance(answer, (numbers.Number, str)) or not callable(answer):
-        if isinstance(answer, numbers.Number):
-            raise Wrong(f"got a number ({answer!r}), not a function.",
-                        f"define {signature} with def and pass the function itself (no "
-                        "parentheses).")
-        expect_type(answer, type(_expect_function), f"the function {name}")
+def _expect_function(answer, signature):
+    """The answer of 11.1-11.3 is the learner's function: a number (the result of calling it, or
+    of computing one case by hand) gets its own message, anything else the course's rule."""
+    hint = f"define {signature} with def and pass the function itself (no parentheses)."
+    if isinstance(answer, numbers.Number):
+        raise Wrong(f"got a number ({answer!r}), not a function.", hint)
+    expect_function(answer, hint)
+
+
+# The section that 11.1 and 11.2 point at: keeping the effective batch, scaling the learning rate.
+SCALING_SECTION = {"pt": "6. What changes when the number of processes changes",
+                   "tf": "4. From this CPU to several GPUs and several machines"}
 
 
 # (effective batch, per-device batch, processes) set-ups for 11.1, and the accumulation that
@@ -29,14 +42,12 @@ def expected_accumulation(effective, per_device, processes):
 
 
 @exercise("11.1", "keep the effective batch on other hardware",
-           section={"pt": "6. What changes when the number of processes changes",
-                    "tf": "4. From this CPU to several GPUs and several machines"},
+           section=SCALING_SECTION,
            more=("effective batch = per-device batch × processes × accumulation, so the "
                  "accumulation is effective // (per_device × processes), and only when that "
                  "division leaves no remainder."))
 def _check_11_1(answer, cases=tuple(ACCUM_CASES)):
-    _expect_function(answer, "accumulation_for",
-                     "accumulation_for(effective_batch, per_device, processes)")
+    _expect_function(answer, "accumulation_for(effective_batch, per_device, processes)")
     signature_hint = ("the function gets three ints: effective_batch, per_device, processes; it "
                       "returns an int, or raises ValueError when no whole number of steps fits.")
     for case in cases:
@@ -94,14 +105,12 @@ def expected_lr(base_lr, base_batch, per_device, processes, grad_accum):
 
 
 @exercise("11.2", "scale the learning rate",
-           section={"pt": "6. What changes when the number of processes changes",
-                    "tf": "4. From this CPU to several GPUs and several machines"},
+           section=SCALING_SECTION,
            more=("The linear scaling rule multiplies the learning rate by (new effective batch) "
                  "/ (old effective batch); the new effective batch is per-device batch × "
                  "processes × accumulation."))
 def _check_11_2(answer, cases=tuple(LR_CASES)):
-    _expect_function(answer, "scaled_lr",
-                     "scaled_lr(base_lr, base_batch, per_device, processes, grad_accum)")
+    _expect_function(answer, "scaled_lr(base_lr, base_batch, per_device, processes, grad_accum)")
     wrong_formulas = {
         "keeps the old learning rate although the effective batch changed":
             lambda lr, b, d, p, a: lr,
@@ -164,12 +173,7 @@ def expected_steps(sentences, per_device, processes, grad_accum):
            more=("One step consumes per_device × processes × grad_accum sentences; a last, "
                  "partial step still counts, so round **up** (`math.ceil`)."))
 def _check_11_3(answer, cases=tuple(STEP_CASES)):
-    if isinstance(answer, numbers.Number):
-        raise Wrong(f"got a number ({answer!r}), not a function.",
-                    "define optimizer_steps(sentences, per_device, processes, grad_accum) with "
-                    "def and pass the function itself (no parentheses).")
-    if not callable(answer):
-        expect_type(answer, type(_check_11_3), "the function optimizer_steps")
+    _expect_function(answer, "optimizer_steps(sentences, per_device, processes, grad_accum)")
     wrong_formulas = {
         "rounds down: the last, smaller batch (or accumulation) is lost":
             lambda n, b, p, a: n // (b * p * a),
