@@ -18,15 +18,15 @@ SOLUTIONS = sorted(glob.glob(str(ROOT / "solutions" / "*.ipynb")))
 
 
 def function_exercises(path: Path) -> set[str]:
-    """Exercises whose solution block defines a function (a learner's function can be called
-    on other inputs)."""
+    """Exercises whose solution block defines a function or a class (a learner's function can be
+    called, and their class instantiated, on other inputs)."""
     found = set()
     for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
         source = "".join(cell["source"])
         if cell["cell_type"] != "code" or "# BEGIN SOLUTION" not in source:
             continue
         block = source.split("# BEGIN SOLUTION", 1)[1].split("# END SOLUTION", 1)[0]
-        if any(isinstance(node, ast.FunctionDef) for node in ast.parse(block).body):
+        if any(isinstance(node, (ast.FunctionDef, ast.ClassDef)) for node in ast.parse(block).body):
             found.update(call.split('"')[1] for call in source.split("check(")[1:]
                          if call.startswith('"'))
     return found
@@ -42,7 +42,7 @@ def test_every_coding_exercise_has_hidden_tests(path):
 def test_the_coding_exercises_are_the_ones_listed():
     every = set().union(*(function_exercises(Path(p)) for p in SOLUTIONS))
     assert every == {"00.1", "01.1", "01.2", "02.2", "03.1", "03.2", "04.2", "04.3", "06.1",
-                     "06.2", "07.1", "07.2", "08.1", "10.1", "10.2", "11.1", "11.2", "11.3"}
+                     "06.2", "06.3", "07.1", "07.2", "08.1", "10.1", "10.2", "11.1", "11.2", "11.3"}
 
 
 def fitted_metrics(eval_pred):
@@ -56,6 +56,37 @@ def test_metrics_fitted_to_the_notebook_fail_on_other_logits(capsys):
     assert "✅" in capsys.readouterr().out
     with pytest.raises(ExerciseFailed, match=r"on other logits \(31 examples, seed 1\)"):
         check("06.1", fitted_metrics, seed=1)
+
+
+def fitted_patience_stop():
+    """Right for the notebook's replays only: it looks the run up among PATIENCE_CASES."""
+    from transformers import TrainerCallback
+
+    known = [(a, lesson06.early_stopping(p, a)) for p, a in lesson06.PATIENCE_CASES]
+
+    class PatienceStop(TrainerCallback):
+        def __init__(self, patience):
+            self.patience, self.seen, self.best, self.best_step = patience, [], None, None
+
+        def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+            self.seen.append(metrics["eval_accuracy"])
+            n = len(self.seen)
+            matches = [(stop, best) for (p, a), (_, (stop, best)) in
+                       zip(lesson06.PATIENCE_CASES, known)
+                       if p == self.patience and a[:n] == self.seen]
+            if matches and matches[0][1] == n - 1:
+                self.best, self.best_step = self.seen[-1], state.global_step
+            if matches and matches[0][0] == n:
+                control.should_training_stop = True
+    return PatienceStop
+
+
+def test_a_callback_fitted_to_the_notebook_fails_other_runs(capsys, monkeypatch):
+    monkeypatch.setenv("COURSE_FRAMEWORK", "pt")
+    check("06.3", fitted_patience_stop())
+    assert "✅" in capsys.readouterr().out
+    with pytest.raises(ExerciseFailed, match=r"on other evaluations \(seed 1\)"):
+        check("06.3", fitted_patience_stop(), seed=1)
 
 
 def fitted_embedding(last_hidden_state, attention_mask):

@@ -103,48 +103,145 @@ def test_06_2_fitted_answer_fails_the_hidden_test():
         check("06.2", fitted, seed=9, k=4)
 
 
-@pytest.fixture(scope="module")
-def lang_parts():
-    from datasets import ClassLabel, Dataset, Features, Value
+def _patience_stop(framework="pt", compare=">", reset=True, late=False, where="step",
+                   flag="loop", key="val_accuracy"):
+    """A PatienceStop class for 06.3, right by default; each keyword makes one usual mistake."""
+    if framework == "pt":
+        from transformers import TrainerCallback as Base
+    else:
+        import tf_keras
 
-    from utils.exercises.lesson06 import expected_language_sentences
+        Base = tf_keras.callbacks.Callback
 
-    english, korean = expected_language_sentences()
-    features = Features({"sentence": Value("string"),
-                         "label": ClassLabel(names=["ENGLISH", "KOREAN"])})
+    class PatienceStop(Base):
+        def __init__(self, patience):
+            super().__init__()
+            self.patience, self.best, self.waited, self.evaluations = patience, None, 0, 0
+            setattr(self, "best_step" if framework == "pt" else "best_epoch", None)
 
-    def build(labels=(0, 1), seed=42, **split):
-        both = Dataset.from_dict({"sentence": english + korean,
-                                  "label": [labels[0]] * 200 + [labels[1]] * 200},
-                                 features=features)
-        split = split or dict(test_size=0.25, stratify_by_column="label")
-        return both.train_test_split(**split, seed=seed)
-    return build
+        def _seen(self, accuracy, position):
+            self.evaluations += 1
+            if self.best is None or (accuracy > self.best if compare == ">"
+                                     else accuracy >= self.best):
+                self.best = accuracy
+                setattr(self, "best_step" if framework == "pt" else "best_epoch", position)
+                if reset:
+                    self.waited = 0
+                return False
+            self.waited += 1
+            return self.waited > self.patience if late else self.waited >= self.patience
+
+        def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+            position = state.global_step if where == "step" else self.evaluations + 1
+            if self._seen(metrics["eval_accuracy"], position):
+                if flag == "loop":
+                    control.should_training_stop = True
+                else:
+                    self.should_training_stop = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            if framework == "pt":
+                return
+            if self._seen(logs[key], epoch if where == "step" else epoch + 1):
+                if flag == "loop":
+                    self.model.stop_training = True
+                else:
+                    self.stop_training = True
+    return PatienceStop
 
 
-def test_06_3_language_data(lang_parts):
-    right = lang_parts()
-    check("06.3", right, 1.0)
-    check("06.3", right, np.float32(0.97))
-    with pytest.raises(ExerciseFailed, match="label 0 is ENGLISH"):
-        check("06.3", lang_parts(labels=(1, 0)), 1.0)
-    with pytest.raises(ExerciseFailed, match="other sentences"):
-        check("06.3", lang_parts(seed=0), 1.0)
-    with pytest.raises(ExerciseFailed, match="single Dataset"):
-        check("06.3", right["train"], 1.0)
-    tokenized = right.remove_columns(["sentence"])
-    with pytest.raises(ExerciseFailed, match="not the tokenized copy"):
-        check("06.3", tokenized, 1.0)
-    with pytest.raises(ExerciseFailed, match="low for this easy task"):
-        check("06.3", right, 0.62)
-    with pytest.raises(ExerciseFailed, match="not a percentage"):
-        check("06.3", right, 97.0)
-    with pytest.raises(ExerciseFailed, match="also needs your test accuracy"):
-        check("06.3", right)
-    with pytest.raises(ExerciseFailed, match="got str"):
-        check("06.3", right, "1.0")
-    with pytest.raises(ExerciseFailed, match="got list"):
-        check("06.3", list(right["train"]["sentence"]), 1.0)
+def test_06_3_pytorch_callback(monkeypatch):
+    monkeypatch.setenv("COURSE_FRAMEWORK", "pt")
+    check("06.3", _patience_stop())
+    for seed in (1, 2):
+        check("06.3", _patience_stop(), seed=seed)
+    with pytest.raises(ExerciseFailed, match="equal to the best counts as an improvement"):
+        check("06.3", _patience_stop(compare=">="))
+    with pytest.raises(ExerciseFailed, match="never goes back to 0"):
+        check("06.3", _patience_stop(reset=False))
+    with pytest.raises(ExerciseFailed, match="stops one evaluation late"):
+        check("06.3", _patience_stop(late=True))
+    with pytest.raises(ExerciseFailed, match="(?s)best_step is 3, not 48.*state.global_step"):
+        check("06.3", _patience_stop(where="count"))
+    with pytest.raises(ExerciseFailed, match="(?s)never stopped: you set the flag on the callback.*"
+                                             "control.should_training_stop"):
+        check("06.3", _patience_stop(flag="callback"))
+    with pytest.raises(ExerciseFailed, match="expected the class PatienceStop, got PatienceStop"):
+        check("06.3", _patience_stop()(1))
+    with pytest.raises(ExerciseFailed, match=r"PatienceStop\(1\) raised TypeError"):
+        check("06.3", type("PatienceStop", (), {}))
+    with pytest.raises(ExerciseFailed, match=r"on other evaluations \(seed 3\)"):
+        check("06.3", _patience_stop(late=True), seed=3)
+
+
+def test_06_3_keras_callback(monkeypatch):
+    pytest.importorskip("tf_keras")
+    monkeypatch.setenv("COURSE_FRAMEWORK", "tf")
+    check("06.3", _patience_stop("tf"))
+    check("06.3", _patience_stop("tf"), seed=1)
+    with pytest.raises(ExerciseFailed, match="equal to the best counts as an improvement"):
+        check("06.3", _patience_stop("tf", compare=">="))
+    with pytest.raises(ExerciseFailed, match="(?s)best_epoch is 3, not 2.*counts epochs from 0"):
+        check("06.3", _patience_stop("tf", where="count"))
+    with pytest.raises(ExerciseFailed, match="(?s)stop_training on the callback.*"
+                                             "self.model.stop_training"):
+        check("06.3", _patience_stop("tf", flag="callback"))
+    with pytest.raises(ExerciseFailed, match="follows the training accuracy"):
+        check("06.3", _patience_stop("tf", key="accuracy"))
+    with pytest.raises(ExerciseFailed, match="no method on_epoch_end"):
+        check("06.3", type("PatienceStop", (), {"__init__": lambda self, patience: None}))
+
+
+def _cases():
+    from utils.exercises.lesson06 import patience_cases
+
+    return [case for seed in (None, 1, 2, 3, 4) for case in patience_cases(seed)]
+
+
+def test_06_3_rule_is_the_one_of_transformers_early_stopping_callback():
+    """The check's rule (early_stopping) decides like transformers' EarlyStoppingCallback,
+    replayed as the Trainer calls it: on_evaluate, then the Trainer updates best_metric."""
+    from types import SimpleNamespace
+
+    from transformers import EarlyStoppingCallback, TrainerControl, TrainerState
+
+    from utils.exercises.lesson06 import early_stopping
+
+    args = SimpleNamespace(metric_for_best_model="accuracy", greater_is_better=True)
+    for patience, accuracies in _cases():
+        callback = EarlyStoppingCallback(early_stopping_patience=patience)
+        state, control, stopped = TrainerState(), TrainerControl(), None
+        for i, accuracy in enumerate(accuracies):
+            callback.on_evaluate(args, state, control, metrics={"eval_accuracy": accuracy})
+            if state.best_metric is None or accuracy > state.best_metric:
+                state.best_metric = accuracy
+            if control.should_training_stop:
+                stopped = i + 1
+                break
+        assert stopped == early_stopping(patience, accuracies)[0], (patience, accuracies)
+
+
+def test_06_3_rule_is_the_one_of_keras_early_stopping():
+    tf_keras = pytest.importorskip("tf_keras")
+    from types import SimpleNamespace
+
+    from utils.exercises.lesson06 import early_stopping
+
+    for patience, accuracies in _cases():
+        callback = tf_keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max",
+                                                    patience=patience)
+        model = SimpleNamespace(stop_training=False)
+        callback.set_model(model)
+        callback.on_train_begin()
+        stopped = None
+        for epoch, accuracy in enumerate(accuracies):
+            callback.on_epoch_end(epoch, {"val_accuracy": accuracy})
+            if model.stop_training:
+                stopped = epoch + 1
+                break
+        expected_stop, best_index = early_stopping(patience, accuracies)
+        assert stopped == expected_stop, (patience, accuracies)
+        assert callback.best_epoch == best_index
 
 
 def test_06_4_quiz():
@@ -161,5 +258,7 @@ def test_pytorch_checks_never_import_tensorflow():
     assert_runs_without_tensorflow(
         "from utils.checks import check\n"
         "from tests.test_lesson06_checks import _mistakes, _per_label\n"
+        "from tests.test_lesson06_checks import _patience_stop\n"
         "check('06.1', _per_label()); check('06.2', _mistakes()); check('06.4', 'd')\n"
+        "check('06.3', _patience_stop())\n"
     )

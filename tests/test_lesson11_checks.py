@@ -32,7 +32,7 @@ def test_11_1_keep_the_effective_batch():
         check("11.1", lambda e, d, p: e // (d * p) if e % (d * p) == 0 else 1 // 0)
     with pytest.raises(ExerciseFailed, match=r"accumulation_for\(32, 16, 1\) raised TypeError"):
         check("11.1", lambda e, d: e)
-    with pytest.raises(ExerciseFailed, match="not a function"):
+    with pytest.raises(ExerciseFailed, match=r"expected a function, got (int|float) \("):
         check("11.1", 512)
     with pytest.raises(ExerciseFailed, match="got str"):
         check("11.1", "accumulation_for")
@@ -56,7 +56,7 @@ def test_11_2_learning_rate():
             check("11.2", formula)
     with pytest.raises(ExerciseFailed, match=r"returned 0.0002, expected 0.0008"):
         check("11.2", lambda lr, b, d, p, a: 2 * lr)
-    with pytest.raises(ExerciseFailed, match="not a function"):
+    with pytest.raises(ExerciseFailed, match=r"expected a function, got (int|float) \("):
         check("11.2", 8e-4)
     with pytest.raises(ExerciseFailed, match="got str"):
         check("11.2", lambda lr, b, d, p, a: f"{lr}")
@@ -76,7 +76,7 @@ def test_11_3_optimizer_steps():
     with pytest.raises(ExerciseFailed,
                        match=r"optimizer_steps\(\d+, \d+, \d+, \d+\) raised ZeroDivisionError"):
         check("11.3", lambda n, b, p, a: n // 0)
-    with pytest.raises(ExerciseFailed, match="not a function"):
+    with pytest.raises(ExerciseFailed, match=r"expected a function, got (int|float) \("):
         check("11.3", 15)
     with pytest.raises(ExerciseFailed, match="got str"):
         check("11.3", "optimizer_steps")

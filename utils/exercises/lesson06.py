@@ -1,6 +1,6 @@
 """Checks for lesson 06 (fine-tuning with Trainer / Keras). The PyTorch and TensorFlow notebooks
 share these exercises, so no check imports a framework: answers are functions, numbers and
-datasets."""
+classes (06.3's callback is replayed the way the lesson's framework calls it)."""
 
 import math
 import numbers
@@ -9,10 +9,11 @@ import numpy as np
 
 from utils.checks import (
     Wrong,
+    as_int,
     call_answer,
     exercise,
     expect_function,
-    expect_type,
+    lesson_framework,
     other_input,
     quiz,
     type_name,
@@ -20,7 +21,6 @@ from utils.checks import (
 from utils.exercises.lesson02 import softmax, to_numpy
 
 LABELS = ["NEGATIVE", "POSITIVE"]
-LANG_LABELS = ["ENGLISH", "KOREAN"]
 
 
 LOGITS_SEED = 6  # the notebook's check; the grader's hidden tests use other seeds
@@ -193,88 +193,231 @@ def _check_06_2(answer, seed: int = WRONG_SEED, k: int = 3):
                     "predicted probability, highest first, and take k.")
 
 
-def _has_hangul(text: str) -> bool:
-    return any("\uac00" <= ch <= "\ud7a3" or "\u1100" <= ch <= "\u11ff"
-               or "\u3130" <= ch <= "\u318f" for ch in text)
+EVAL_EVERY = 16  # steps between two evaluations in the replays (as in section 7's run)
+PATIENCE_CASES = [  # (patience, validation accuracy at each evaluation)
+    (1, [0.74, 0.78, 0.7825, 0.7775, 0.775]),
+    (2, [0.70, 0.75, 0.75, 0.74, 0.76]),  # a tie is no improvement
+    (2, [0.70, 0.69, 0.72, 0.71, 0.73, 0.70, 0.69, 0.74]),  # an improvement resets the count
+    (3, [0.60, 0.65, 0.70, 0.72]),  # never stops
+]
+PATIENCE_SEED = None  # the notebook's check uses PATIENCE_CASES; hidden tests draw other replays
 
 
-def expected_language_sentences():
-    """The sentences exercise 06.3 asks for: (english, korean)."""
-    from utils.data import korean_lines, load_polarity
+def patience_cases(seed=PATIENCE_SEED):
+    """The replays of a check: the notebook's PATIENCE_CASES, or for a seed five random ones
+    (accuracies on a grid of 0.0025, so ties happen; patience 1 to 3)."""
+    if seed is None:
+        return [(p, list(a)) for p, a in PATIENCE_CASES]
+    rng = np.random.default_rng(seed)
+    cases = []
+    for _ in range(5):
+        steps = rng.integers(-4, 6, size=int(rng.integers(5, 11)))
+        accuracies = [round(0.6 + 0.0025 * int(s), 4) for s in np.cumsum(steps)]
+        cases.append((int(rng.integers(1, 4)), accuracies))
+    return cases
 
-    english = list(load_polarity()["train"]["sentence"][:200])
-    korean = [line for line in korean_lines() if len(line) >= 20][:200]
-    return english, korean
+
+def early_stopping(patience, accuracies, *, tie_improves=False, reset=True, late=False):
+    """What early stopping decides on these evaluations: (the evaluation after which it stops,
+    counted from 1, or None; the index of the best evaluation). The rule of both libraries'
+    callbacks (tests/test_lesson06_checks.py replays them): a strictly higher accuracy is an
+    improvement and resets the count; after ``patience`` evaluations in a row without one,
+    training stops. The keyword arguments give the usual mistakes."""
+    best, best_index, waited = None, None, 0
+    for i, accuracy in enumerate(accuracies):
+        if best is None or accuracy > best or (tie_improves and accuracy == best):
+            best, best_index = accuracy, i
+            if reset:
+                waited = 0
+        else:
+            waited += 1
+            if (waited > patience) if late else (waited >= patience):
+                return i + 1, best_index
+    return None, best_index
 
 
-@exercise("06.3", "a language-identification task",
-           section="1. The data",
-           more=("Build the two lists, then one `Dataset.from_dict({\"sentence\": ..., \"label\": "
-                 "...})` with `Features` whose `label` is `ClassLabel(names=[...])`, and "
-                 "`train_test_split(test_size=..., seed=..., stratify_by_column=\"label\")`."))
-def _check_06_3(answer, accuracy=None):
-    from datasets import ClassLabel, Dataset, DatasetDict
+def _training_accuracies(accuracies):
+    """Training accuracies for the Keras replays' logs: rising every epoch and above the
+    validation ones, so a callback that reads logs["accuracy"] never stops."""
+    return [round(min(0.99, 0.8 + 0.03 * i), 4) for i in range(len(accuracies))]
 
-    if isinstance(answer, Dataset):
-        raise Wrong("lang_data is a single Dataset, not train and test splits.",
-                    "split it: both.train_test_split(test_size=0.25, seed=42, "
-                    "stratify_by_column='label').")
-    expect_type(answer, DatasetDict, "lang_data (a DatasetDict with 'train' and 'test')")
-    if set(answer) != {"train", "test"}:
-        raise Wrong(f"lang_data has the splits {sorted(answer)}.", "it needs 'train' and 'test'.")
-    for name, split in answer.items():
-        if "sentence" not in split.column_names or "label" not in split.column_names:
-            raise Wrong(f"the {name!r} split has the columns {split.column_names}.",
-                        "pass lang_data itself, with its 'sentence' and 'label' columns, not the "
-                        "tokenized copy.")
-    feature = answer["train"].features["label"]
-    if not isinstance(feature, ClassLabel) or feature.names != LANG_LABELS:
-        raise Wrong(f"the label column is {feature!r:.80}.",
-                    "build the dataset with features=Features({'sentence': Value('string'), "
-                    "'label': ClassLabel(names=['ENGLISH', 'KOREAN'])}).")
-    english, korean = expected_language_sentences()
-    rows = [(s, label) for split in answer.values()
-            for s, label in zip(split["sentence"], split["label"])]
-    if rows and all(_has_hangul(s) == (label == 0) for s, label in rows):
-        raise Wrong("every Korean sentence has label 0 and every English one label 1.",
-                    "label 0 is ENGLISH and label 1 is KOREAN.")
-    wrong_labels = sum(_has_hangul(s) != (label == 1) for s, label in rows)
-    if wrong_labels:
-        raise Wrong(f"{wrong_labels} sentences have the wrong language label.",
-                    "English sentences get 0, Korean lines get 1.")
-    if sorted(s for s, _ in rows) != sorted(english + korean):
-        raise Wrong(f"lang_data holds {len(rows)} sentences, not the 400 asked for.",
-                    "the first 200 sentences of raw['train'] and the first 200 lines of "
-                    "korean_lines() with len(line) >= 20.")
-    test_labels = answer["test"]["label"]
-    if len(answer["test"]) != 100 or sum(test_labels) != 50:
-        raise Wrong(f"the test split has {len(answer['test'])} rows, {sum(test_labels)} of them "
-                    "Korean.",
-                    "train_test_split(test_size=0.25, seed=42, stratify_by_column='label') gives "
-                    "100 test rows, 50 of each language.")
-    features = answer["train"].features
-    both = Dataset.from_dict({"sentence": english + korean, "label": [0] * 200 + [1] * 200},
-                             features=features)
-    reference = both.train_test_split(test_size=0.25, seed=42, stratify_by_column="label")
-    if sorted(answer["test"]["sentence"]) != sorted(reference["test"]["sentence"]):
-        raise Wrong("the test split holds other sentences than the stated split gives.",
-                    "concatenate English first, then Korean, and split with seed=42.")
-    if accuracy is None:
-        raise Wrong("the check also needs your test accuracy.",
-                    "call check('06.3', lang_data, lang_accuracy).")
-    if isinstance(accuracy, np.floating):
-        accuracy = float(accuracy)
-    expect_type(accuracy, float, "lang_accuracy (the test accuracy)")
-    if not 0.0 <= accuracy <= 1.0:
-        raise Wrong(f"an accuracy of {accuracy} is outside 0 to 1.",
-                    "store the fraction of right answers (0.97), not a percentage.")
-    if accuracy < 0.9:
-        raise Wrong(f"a test accuracy of {accuracy:.3f} is low for this easy task.",
-                    "fine-tune a fresh classifier from checkpoint('encoder') on the tokenized "
-                    "lang_data['train'] (labels included) for one epoch at learning rate 1e-4, "
-                    "then evaluate on lang_data['test'].")
-    return (f"test accuracy {accuracy:.3f}: the English tokenizer breaks Hangul into jamo pieces "
-            "(lesson 00), which the model tells apart from English words almost at once.")
+
+def _replay(answer, patience, accuracies, framework):
+    """Feed one run's evaluations to a new ``answer(patience)`` the way the Trainer (on_evaluate)
+    or Keras (on_epoch_end) does. Returns (stopped after evaluation n or None, best, where,
+    where the stop flag went when it went elsewhere)."""
+    from types import SimpleNamespace
+
+    callback = call_answer(answer, (patience,), f"PatienceStop({patience})",
+                           "the class takes the patience as its one argument: "
+                           "`def __init__(self, patience): ...`.")
+    where_name = "best_step" if framework == "pt" else "best_epoch"
+    method = "on_evaluate" if framework == "pt" else "on_epoch_end"
+    if not callable(getattr(callback, method, None)):
+        raise Wrong(f"PatienceStop({patience}) has no method {method}.",
+                    "inherit from TrainerCallback and define on_evaluate(self, args, state, "
+                    "control, metrics=None, **kwargs)." if framework == "pt" else
+                    "inherit from tf.keras.callbacks.Callback and define on_epoch_end(self, "
+                    "epoch, logs=None).")
+    stopped, misplaced = None, None
+    if framework == "pt":
+        from transformers.trainer_callback import TrainerControl, TrainerState
+
+        args = SimpleNamespace(eval_steps=EVAL_EVERY, metric_for_best_model="accuracy",
+                               greater_is_better=True)
+        state, control = TrainerState(), TrainerControl()
+        begin = getattr(callback, "on_train_begin", None)
+        if callable(begin):
+            call_answer(lambda: begin(args, state, control), (), "on_train_begin(args, state, "
+                        "control)", "the replay calls on_train_begin first, as the Trainer does.")
+        for i, accuracy in enumerate(accuracies):
+            state.global_step = EVAL_EVERY * (i + 1)
+            metrics = {"eval_loss": round(1.2 - accuracy, 4), "eval_accuracy": accuracy,
+                       "eval_runtime": 1.0, "epoch": round(0.25 * (i + 1), 2)}
+            result = call_answer(
+                lambda c, m: callback.on_evaluate(args, state, c, metrics=m), (control, metrics),
+                f"on_evaluate(args, state, control, metrics={metrics})",
+                "the metrics of an evaluation are a dict; the accuracy is "
+                "metrics['eval_accuracy'] (the Trainer adds eval_ to every name).")
+            if isinstance(result, TrainerControl):
+                control = result  # the Trainer uses a returned control object
+            if control.should_training_stop:
+                stopped = i + 1
+                break
+            if getattr(state, "should_training_stop", False) or getattr(
+                    callback, "should_training_stop", False):
+                misplaced = "pt"
+    else:
+        model = SimpleNamespace(stop_training=False)
+        if callable(getattr(callback, "set_model", None)):
+            callback.set_model(model)
+        else:
+            callback.model = model
+        begin = getattr(callback, "on_train_begin", None)
+        if callable(begin):
+            call_answer(begin, ({},), "on_train_begin(logs)",
+                        "the replay calls on_train_begin first, as fit does.")
+        training = _training_accuracies(accuracies)
+        for i, accuracy in enumerate(accuracies):
+            logs = {"loss": round(0.9 - 0.03 * i, 4), "accuracy": training[i],
+                    "val_loss": round(1.2 - accuracy, 4), "val_accuracy": accuracy}
+            call_answer(callback.on_epoch_end, (i, dict(logs)),
+                        f"on_epoch_end({i}, logs={logs})",
+                        "logs is a dict; the validation accuracy is logs['val_accuracy'].")
+            if model.stop_training:
+                stopped = i + 1
+                break
+            if getattr(callback, "stop_training", False):
+                misplaced = "tf"
+    for name in ("best", where_name):
+        if not hasattr(callback, name):
+            raise Wrong(f"after a replay, PatienceStop({patience}) has no attribute {name}.",
+                        f"store the best accuracy in self.best and where it was reached in "
+                        f"self.{where_name}.")
+    best, where = callback.best, callback.__dict__.get(where_name, getattr(callback, where_name))
+    try:
+        best = None if best is None else float(best)
+    except (TypeError, ValueError):
+        raise Wrong(f"best holds {type_name(best)} ({best!r:.60}), not a number.",
+                    "store the accuracy itself: self.best = accuracy.") from None
+    if where is not None:
+        where = as_int(where, f"{where_name} (a step number)" if framework == "pt" else
+                       f"{where_name} (an epoch number)")
+    return stopped, best, where, misplaced
+
+
+def _describe(stop):
+    return "never stops" if stop is None else f"stops after evaluation {stop}"
+
+
+@exercise("06.3", "your own early stopping",
+           section={"pt": "7. Checkpoints on disk, and reloading the best one",
+                    "tf": "8. Checkpoints on disk, and reloading the best model"},
+           more=("Keep three things between calls: the best accuracy so far, where it was "
+                 "reached, and how many evaluations in a row have not beaten it. An accuracy "
+                 "strictly above the best replaces it and sets the count to 0; anything else "
+                 "adds 1, and when the count reaches the patience, raise the stop flag."))
+def _check_06_3(answer, seed=PATIENCE_SEED):
+    if not isinstance(answer, type):
+        raise Wrong(f"expected the class PatienceStop, got {type_name(answer)} ({answer!r:.60}).",
+                    "pass the class itself, check('06.3', PatienceStop): the check makes a new "
+                    "callback for every replay.")
+    framework = lesson_framework()
+    unit, where_name = ("step", "best_step") if framework == "pt" else ("epoch", "best_epoch")
+    flag = ("control.should_training_stop = True" if framework == "pt"
+            else "self.model.stop_training = True")
+    cases = patience_cases(seed)
+    other = None if seed == PATIENCE_SEED else f"other evaluations (seed {seed})"
+    with other_input(other):
+        got, expected = [], []
+        for patience, accuracies in cases:
+            # the replay first: while the learner's code runs, no expected decision of this
+            # replay exists yet in any frame it could inspect
+            got.append(_replay(answer, patience, accuracies, framework))
+            stop, best_index = early_stopping(patience, accuracies)
+            where = EVAL_EVERY * (best_index + 1) if framework == "pt" else best_index
+            expected.append((stop, accuracies[best_index], where))
+
+        def same(g, e):
+            return g[0] == e[0] and g[1] is not None and abs(g[1] - e[1]) < 1e-9 and g[2] == e[2]
+
+        first = next((i for i, (g, e) in enumerate(zip(got, expected)) if not same(g, e)), None)
+        if first is None:
+            stops = [e[0] for e in expected if e[0] is not None]
+            runs = len(expected) - len(stops)
+            return (f"{len(cases)} replays: stopped after evaluations "
+                    f"{', '.join(map(str, stops))}"
+                    + (f" and ran {runs} to the end" if runs else "")
+                    + f"; best at {unit}s {', '.join(str(e[2]) for e in expected)}: the decisions "
+                    + ("EarlyStoppingCallback makes." if framework == "pt"
+                       else "EarlyStopping makes."))
+        stops = [g[0] for g in got]
+        if other is None and framework == "tf" and all(
+                g[0] is None and g[2] == len(a) - 1 for g, (_, a) in zip(got, cases)):
+            raise Wrong("your callback follows the training accuracy, which rises every epoch.",
+                        "early stopping watches the validation set: logs['val_accuracy'], not "
+                        "logs['accuracy'].")
+        if all(s is None for s in stops) and any(e[0] is not None for e in expected):
+            misplaced = next((g[3] for g in got if g[3]), None)
+            raise Wrong("training never stopped"
+                        + (": you set the flag on the callback or the state, which the Trainer "
+                           "never reads." if misplaced == "pt" else
+                           ": you set stop_training on the callback, which fit never reads."
+                           if misplaced == "tf" else "."),
+                        f"raise the flag that the training loop reads: {flag}.")
+        if other is None:
+            mistakes = [
+                (dict(tie_improves=True), "an accuracy equal to the best counts as an "
+                 "improvement in your callback.",
+                 "only a strictly higher accuracy is an improvement (>, not >=): a tie adds "
+                 "one to the count."),
+                (dict(reset=False), "the count of evaluations without improvement never goes "
+                 "back to 0.",
+                 "a new best accuracy sets the count back to 0: patience counts evaluations in "
+                 "a row."),
+                (dict(late=True), "your callback stops one evaluation late.",
+                 "stop when the count reaches the patience (>=), not when it passes it."),
+            ]
+            for variant, problem, hint in mistakes:
+                if stops == [early_stopping(p, a, **variant)[0] for p, a in cases]:
+                    raise Wrong(problem, hint)
+        (patience, accuracies), g, e = cases[first], got[first], expected[first]
+        if g[0] != e[0]:
+            raise Wrong(f"with patience {patience} and validation accuracies {accuracies}, "
+                        f"your callback {_describe(g[0])}; early stopping {_describe(e[0])}.",
+                        "count the evaluations in a row that do not beat the best (a tie does "
+                        "not), and stop when the count reaches the patience.")
+        if g[1] is None or abs(g[1] - e[1]) > 1e-9:
+            raise Wrong(f"with validation accuracies {accuracies}, best is {g[1]}, not {e[1]}.",
+                        "store the highest validation accuracy seen so far in self.best.")
+        if framework == "pt" and g[2] == e[2] // EVAL_EVERY:
+            hint = "store the training step, state.global_step, not the number of the evaluation."
+        elif framework == "tf" and g[2] == e[2] + 1:
+            hint = "Keras counts epochs from 0, like EarlyStopping.best_epoch."
+        else:
+            hint = f"store where the best accuracy was reached in self.{where_name}."
+        raise Wrong(f"with validation accuracies {accuracies}, {where_name} is {g[2]}, not "
+                    f"{e[2]}.", hint)
 
 
 quiz("06.4", "which weights you get at the end", correct="d",

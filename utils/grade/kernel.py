@@ -218,17 +218,6 @@ def _bootstrap(config):
     exact_kinds = (bool, _int, _float, complex, _str, bytes, _list, _tuple, _dict, set,
                    frozenset, type(None))
 
-    # dict subclasses of libraries that checks expect as they are (06.3 asks for a DatasetDict);
-    # the class must be the one its library module holds, not a look-alike of the same name
-    library_mappings = (("datasets.dataset_dict", "DatasetDict"),)
-
-    def library_mapping(kind):
-        for module_name, name in library_mappings:
-            module = _modules.get(module_name)
-            if module is not None and getattr(module, name, None) is kind:
-                return True
-        return False
-
     def exact(value, notes, depth=0):
         kind = _type(value)
         if depth > 50:
@@ -251,7 +240,7 @@ def _bootstrap(config):
             items = [exact(v, notes, depth + 1) for v in base.__iter__(value)]
             return items if base is _list else _tuple(items)
         if _issubclass(kind, _dict):
-            if kind is not _dict and kind.__module__ != "collections" and not library_mapping(kind):
+            if kind is not _dict and kind.__module__ != "collections":
                 notes.append(f"{kind.__name__} was read as dict")
                 return {exact(k, notes, depth + 1): exact(v, notes, depth + 1)
                         for k, v in _dict.items(value)}
