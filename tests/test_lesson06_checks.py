@@ -104,7 +104,7 @@ def test_06_2_fitted_answer_fails_the_hidden_test():
 
 
 def _patience_stop(framework="pt", compare=">", reset=True, late=False, where="step",
-                   flag="loop", key="val_accuracy"):
+                   flag="loop", key="val_accuracy", previous=False):
     """A PatienceStop class for 06.3, right by default; each keyword makes one usual mistake."""
     if framework == "pt":
         from transformers import TrainerCallback as Base
@@ -121,8 +121,10 @@ def _patience_stop(framework="pt", compare=">", reset=True, late=False, where="s
 
         def _seen(self, accuracy, position):
             self.evaluations += 1
-            if self.best is None or (accuracy > self.best if compare == ">"
-                                     else accuracy >= self.best):
+            reference = getattr(self, "last", None) if previous else self.best
+            self.last = accuracy
+            if reference is None or (accuracy > reference if compare == ">"
+                                     else accuracy >= reference):
                 self.best = accuracy
                 setattr(self, "best_step" if framework == "pt" else "best_epoch", position)
                 if reset:
@@ -168,10 +170,49 @@ def test_06_3_pytorch_callback(monkeypatch):
         check("06.3", _patience_stop(flag="callback"))
     with pytest.raises(ExerciseFailed, match="expected the class PatienceStop, got PatienceStop"):
         check("06.3", _patience_stop()(1))
-    with pytest.raises(ExerciseFailed, match=r"PatienceStop\(1\) raised TypeError"):
+    with pytest.raises(ExerciseFailed, match="does not inherit from TrainerCallback"):
         check("06.3", type("PatienceStop", (), {}))
+    with pytest.raises(ExerciseFailed, match="with the evaluation before it, not with the best"):
+        check("06.3", _patience_stop(previous=True))
     with pytest.raises(ExerciseFailed, match=r"on other evaluations \(seed 3\)"):
         check("06.3", _patience_stop(late=True), seed=3)
+
+
+def test_06_3_pytorch_callback_works_in_a_trainer(monkeypatch):
+    """What passes must be usable by a Trainer: the base class, the event method itself, a
+    signature that takes the Trainer's keywords, and the argument named patience."""
+    from transformers import TrainerCallback
+
+    monkeypatch.setenv("COURSE_FRAMEWORK", "pt")
+    right = _patience_stop()
+    plain = type("PatienceStop", (), {k: v for k, v in vars(right).items()
+                                      if k in ("__init__", "_seen", "on_evaluate")})
+    with pytest.raises(ExerciseFailed, match="does not inherit from TrainerCallback"):
+        check("06.3", plain)
+    class Misspelt(TrainerCallback):
+        def __init__(self, patience):
+            self.best, self.best_step = None, None
+
+        def on_evaluation(self, args, state, control, metrics=None, **kwargs):
+            control.should_training_stop = True
+    with pytest.raises(ExerciseFailed, match=r"does not define on_evaluate \(it defines "
+                                             r"on_evaluation\)"):
+        check("06.3", Misspelt)
+
+    class NoKwargs(TrainerCallback):
+        def __init__(self, patience):
+            self.best, self.best_step = None, None
+
+        def on_evaluate(self, args, state, control, metrics):
+            pass
+    with pytest.raises(ExerciseFailed, match="(?s)unexpected keyword argument.*keep \\*\\*kwargs"):
+        check("06.3", NoKwargs)
+
+    class OtherName(right):
+        def __init__(self, n):
+            super().__init__(n)
+    with pytest.raises(ExerciseFailed, match="one argument, named patience"):
+        check("06.3", OtherName)
 
 
 def test_06_3_keras_callback(monkeypatch):
@@ -188,7 +229,7 @@ def test_06_3_keras_callback(monkeypatch):
         check("06.3", _patience_stop("tf", flag="callback"))
     with pytest.raises(ExerciseFailed, match="follows the training accuracy"):
         check("06.3", _patience_stop("tf", key="accuracy"))
-    with pytest.raises(ExerciseFailed, match="no method on_epoch_end"):
+    with pytest.raises(ExerciseFailed, match="does not inherit from tf.keras.callbacks.Callback"):
         check("06.3", type("PatienceStop", (), {"__init__": lambda self, patience: None}))
 
 

@@ -199,6 +199,7 @@ PATIENCE_CASES = [  # (patience, validation accuracy at each evaluation)
     (2, [0.70, 0.75, 0.75, 0.74, 0.76]),  # a tie is no improvement
     (2, [0.70, 0.69, 0.72, 0.71, 0.73, 0.70, 0.69, 0.74]),  # an improvement resets the count
     (3, [0.60, 0.65, 0.70, 0.72]),  # never stops
+    (2, [0.70, 0.80, 0.75, 0.78, 0.76]),  # 0.78 beats the evaluation before it, not the best
 ]
 PATIENCE_SEED = None  # the notebook's check uses PATIENCE_CASES; hidden tests draw other replays
 
@@ -217,15 +218,18 @@ def patience_cases(seed=PATIENCE_SEED):
     return cases
 
 
-def early_stopping(patience, accuracies, *, tie_improves=False, reset=True, late=False):
+def early_stopping(patience, accuracies, *, tie_improves=False, reset=True, late=False,
+                   previous=False):
     """What early stopping decides on these evaluations: (the evaluation after which it stops,
     counted from 1, or None; the index of the best evaluation). The rule of both libraries'
     callbacks (tests/test_lesson06_checks.py replays them): a strictly higher accuracy is an
     improvement and resets the count; after ``patience`` evaluations in a row without one,
-    training stops. The keyword arguments give the usual mistakes."""
-    best, best_index, waited = None, None, 0
+    training stops. The keyword arguments give the usual mistakes (``previous``: comparing with
+    the evaluation before instead of the best)."""
+    best, best_index, waited, last = None, None, 0, None
     for i, accuracy in enumerate(accuracies):
-        if best is None or accuracy > best or (tie_improves and accuracy == best):
+        reference, last = (last, accuracy) if previous else (best, last)
+        if reference is None or accuracy > reference or (tie_improves and accuracy == reference):
             best, best_index = accuracy, i
             if reset:
                 waited = 0
@@ -248,17 +252,11 @@ def _replay(answer, patience, accuracies, framework):
     where the stop flag went when it went elsewhere)."""
     from types import SimpleNamespace
 
-    callback = call_answer(answer, (patience,), f"PatienceStop({patience})",
-                           "the class takes the patience as its one argument: "
+    callback = call_answer(lambda: answer(patience=patience), (),
+                           f"PatienceStop(patience={patience})",
+                           "the class takes one argument, named patience: "
                            "`def __init__(self, patience): ...`.")
     where_name = "best_step" if framework == "pt" else "best_epoch"
-    method = "on_evaluate" if framework == "pt" else "on_epoch_end"
-    if not callable(getattr(callback, method, None)):
-        raise Wrong(f"PatienceStop({patience}) has no method {method}.",
-                    "inherit from TrainerCallback and define on_evaluate(self, args, state, "
-                    "control, metrics=None, **kwargs)." if framework == "pt" else
-                    "inherit from tf.keras.callbacks.Callback and define on_epoch_end(self, "
-                    "epoch, logs=None).")
     stopped, misplaced = None, None
     if framework == "pt":
         from transformers.trainer_callback import TrainerControl, TrainerState
@@ -266,19 +264,27 @@ def _replay(answer, patience, accuracies, framework):
         args = SimpleNamespace(eval_steps=EVAL_EVERY, metric_for_best_model="accuracy",
                                greater_is_better=True)
         state, control = TrainerState(), TrainerControl()
-        begin = getattr(callback, "on_train_begin", None)
-        if callable(begin):
-            call_answer(lambda: begin(args, state, control), (), "on_train_begin(args, state, "
-                        "control)", "the replay calls on_train_begin first, as the Trainer does.")
+        # what the Trainer's CallbackHandler passes to every event besides args, state, control
+        extra = dict(model=None, processing_class=None, optimizer=None, lr_scheduler=None,
+                     train_dataloader=None, eval_dataloader=None)
+        call_answer(lambda: callback.on_train_begin(args, state, control, **extra), (),
+                    "on_train_begin(args, state, control, model=..., ...)",
+                    "keep **kwargs in the signature: the Trainer passes model=, optimizer= and "
+                    "more as keywords.")
         for i, accuracy in enumerate(accuracies):
             state.global_step = EVAL_EVERY * (i + 1)
+            state.epoch = round(0.25 * (i + 1), 2)
             metrics = {"eval_loss": round(1.2 - accuracy, 4), "eval_accuracy": accuracy,
-                       "eval_runtime": 1.0, "epoch": round(0.25 * (i + 1), 2)}
+                       "eval_runtime": 1.0, "epoch": state.epoch}
+            # evaluate() logs the metrics before it calls on_evaluate, as the Trainer does
+            state.log_history.append({**metrics, "step": state.global_step})
             result = call_answer(
-                lambda c, m: callback.on_evaluate(args, state, c, metrics=m), (control, metrics),
-                f"on_evaluate(args, state, control, metrics={metrics})",
-                "the metrics of an evaluation are a dict; the accuracy is "
-                "metrics['eval_accuracy'] (the Trainer adds eval_ to every name).")
+                lambda c, m: callback.on_evaluate(args, state, c, metrics=m, **extra),
+                (control, metrics), f"on_evaluate(args, state, control, metrics={metrics}, "
+                "model=..., ...)",
+                "the Trainer passes the metrics and more (model=, optimizer=, ...) as keywords: "
+                "keep **kwargs in the signature. The accuracy is metrics['eval_accuracy'] (the "
+                "Trainer adds eval_ to every name).")
             if isinstance(result, TrainerControl):
                 control = result  # the Trainer uses a returned control object
             if control.should_training_stop:
@@ -293,10 +299,8 @@ def _replay(answer, patience, accuracies, framework):
             callback.set_model(model)
         else:
             callback.model = model
-        begin = getattr(callback, "on_train_begin", None)
-        if callable(begin):
-            call_answer(begin, ({},), "on_train_begin(logs)",
-                        "the replay calls on_train_begin first, as fit does.")
+        call_answer(callback.on_train_begin, ({},), "on_train_begin(logs)",
+                    "the replay calls on_train_begin first, as fit does.")
         training = _training_accuracies(accuracies)
         for i, accuracy in enumerate(accuracies):
             logs = {"loss": round(0.9 - 0.03 * i, 4), "accuracy": training[i],
@@ -326,6 +330,35 @@ def _replay(answer, patience, accuracies, framework):
     return stopped, best, where, misplaced
 
 
+def _library_callback(kind) -> bool:
+    """Is ``kind`` the callback base class of transformers or Keras (tf_keras, keras)?"""
+    module = getattr(kind, "__module__", "") or ""
+    return kind.__name__ in ("TrainerCallback", "Callback") and module.split(".")[0] in (
+        "transformers", "tf_keras", "keras", "tensorflow")
+
+
+def _expect_callback_class(answer, framework):
+    """The answer must be a callback class the training loop can use: derived from the library's
+    base class (whose empty methods stand in for the events it does not handle), with the event
+    method itself written, not only inherited (a misspelt name is never called)."""
+    base, method, event = (("TrainerCallback", "on_evaluate", "after every evaluation")
+                           if framework == "pt" else
+                           ("tf.keras.callbacks.Callback", "on_epoch_end", "after every epoch"))
+    if not any(_library_callback(kind) for kind in answer.__mro__):
+        raise Wrong(f"{answer.__name__} does not inherit from {base}.",
+                    f"write class {answer.__name__}({base}): the training loop calls every event "
+                    "method of a callback, and the base class gives it the ones you do not write.")
+    owner = next((kind for kind in answer.__mro__ if method in vars(kind)), None)
+    if owner is None or _library_callback(owner):
+        written = sorted(name for kind in answer.__mro__ if not _library_callback(kind)
+                         and kind is not object for name in vars(kind)
+                         if name.startswith("on_"))
+        raise Wrong(f"{answer.__name__} does not define {method}"
+                    + (f" (it defines {', '.join(written)})" if written else "") + ".",
+                    f"the loop calls {method} {event}; a method with another name is never "
+                    "called.")
+
+
 def _describe(stop):
     return "never stops" if stop is None else f"stops after evaluation {stop}"
 
@@ -343,6 +376,7 @@ def _check_06_3(answer, seed=PATIENCE_SEED):
                     "pass the class itself, check('06.3', PatienceStop): the check makes a new "
                     "callback for every replay.")
     framework = lesson_framework()
+    _expect_callback_class(answer, framework)
     unit, where_name = ("step", "best_step") if framework == "pt" else ("epoch", "best_epoch")
     flag = ("control.should_training_stop = True" if framework == "pt"
             else "self.model.stop_training = True")
@@ -397,10 +431,18 @@ def _check_06_3(answer, seed=PATIENCE_SEED):
                  "a row."),
                 (dict(late=True), "your callback stops one evaluation late.",
                  "stop when the count reaches the patience (>=), not when it passes it."),
+                (dict(previous=True), "your callback compares each accuracy with the evaluation "
+                 "before it, not with the best so far.",
+                 "keep the best accuracy in self.best and compare with that: 0.78 after 0.75 "
+                 "is no improvement when the best is 0.80."),
             ]
             for variant, problem, hint in mistakes:
                 if stops == [early_stopping(p, a, **variant)[0] for p, a in cases]:
                     raise Wrong(problem, hint)
+            if stops == [early_stopping(p, [-x for x in a])[0] for p, a in cases]:
+                raise Wrong("your callback treats a lower accuracy as better (or a higher loss).",
+                            "early stopping here watches the validation accuracy, and higher is "
+                            "better: improvement means accuracy > best.")
         (patience, accuracies), g, e = cases[first], got[first], expected[first]
         if g[0] != e[0]:
             raise Wrong(f"with patience {patience} and validation accuracies {accuracies}, "

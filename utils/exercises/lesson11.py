@@ -17,12 +17,10 @@ from utils.checks import (
 
 
 def _expect_function(answer, signature):
-    """The answer of 11.1-11.3 is the learner's function: a number (the result of calling it, or
-    of computing one case by hand) gets its own message, anything else the course's rule."""
-    hint = f"define {signature} with def and pass the function itself (no parentheses)."
-    if isinstance(answer, numbers.Number):
-        raise Wrong(f"got a number ({answer!r}), not a function.", hint)
-    expect_function(answer, hint)
+    """The answer of 11.1-11.3 is the learner's function; anything else (a number computed by
+    hand or by calling the function) gets the course's message for every coding exercise."""
+    expect_function(answer, f"define {signature} with def and pass the function itself (no "
+                            "parentheses).")
 
 
 # The section that 11.1 and 11.2 point at: keeping the effective batch, scaling the learning rate.
