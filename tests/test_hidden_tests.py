@@ -62,7 +62,7 @@ def fitted_patience_stop():
     """Right for the notebook's replays only: it looks the run up among PATIENCE_CASES."""
     from transformers import TrainerCallback
 
-    known = [(a, lesson06.early_stopping(p, a)) for p, a in lesson06.PATIENCE_CASES]
+    known = [(p, a, *lesson06.early_stopping(p, a)) for p, a in lesson06.PATIENCE_CASES]
 
     class PatienceStop(TrainerCallback):
         def __init__(self, patience):
@@ -71,8 +71,7 @@ def fitted_patience_stop():
         def on_evaluate(self, args, state, control, metrics=None, **kwargs):
             self.seen.append(metrics["eval_accuracy"])
             n = len(self.seen)
-            matches = [(stop, best) for (p, a), (_, (stop, best)) in
-                       zip(lesson06.PATIENCE_CASES, known)
+            matches = [(stop, best) for p, a, stop, best in known
                        if p == self.patience and a[:n] == self.seen]
             if matches and matches[0][1] == n - 1:
                 self.best, self.best_step = self.seen[-1], state.global_step

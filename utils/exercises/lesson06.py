@@ -240,6 +240,19 @@ def early_stopping(patience, accuracies, *, tie_improves=False, reset=True, late
     return None, best_index
 
 
+# What 06.3's messages name in each framework: the base class, the event method and when the loop
+# calls it, where the learner keeps the best evaluation and its unit, the stop flag, and the
+# library callback that the answer must decide like.
+CALLBACK_API = {
+    "pt": dict(base="TrainerCallback", method="on_evaluate", event="after every evaluation",
+               where="best_step", unit="step", flag="control.should_training_stop = True",
+               library="EarlyStoppingCallback"),
+    "tf": dict(base="tf.keras.callbacks.Callback", method="on_epoch_end",
+               event="after every epoch", where="best_epoch", unit="epoch",
+               flag="self.model.stop_training = True", library="EarlyStopping"),
+}
+
+
 def _training_accuracies(accuracies):
     """Training accuracies for the Keras replays' logs: rising every epoch and above the
     validation ones, so a callback that reads logs["accuracy"] never stops."""
@@ -256,7 +269,7 @@ def _replay(answer, patience, accuracies, framework):
                            f"PatienceStop(patience={patience})",
                            "the class takes one argument, named patience: "
                            "`def __init__(self, patience): ...`.")
-    where_name = "best_step" if framework == "pt" else "best_epoch"
+    where_name, unit = CALLBACK_API[framework]["where"], CALLBACK_API[framework]["unit"]
     stopped, misplaced = None, None
     if framework == "pt":
         from transformers.trainer_callback import TrainerControl, TrainerState
@@ -318,14 +331,14 @@ def _replay(answer, patience, accuracies, framework):
             raise Wrong(f"after a replay, PatienceStop({patience}) has no attribute {name}.",
                         f"store the best accuracy in self.best and where it was reached in "
                         f"self.{where_name}.")
-    best, where = callback.best, callback.__dict__.get(where_name, getattr(callback, where_name))
+    best, where = callback.best, getattr(callback, where_name)
     try:
         best = None if best is None else float(best)
     except (TypeError, ValueError):
         raise Wrong(f"best holds {type_name(best)} ({best!r:.60}), not a number.",
                     "store the accuracy itself: self.best = accuracy.") from None
     if where is not None:
-        where = as_int(where, f"{where_name} (a step number)" if framework == "pt" else
+        where = as_int(where, f"{where_name} (a step number)" if unit == "step" else
                        f"{where_name} (an epoch number)")
     return stopped, best, where, misplaced
 
@@ -341,9 +354,8 @@ def _expect_callback_class(answer, framework):
     """The answer must be a callback class the training loop can use: derived from the library's
     base class (whose empty methods stand in for the events it does not handle), with the event
     method itself written, not only inherited (a misspelt name is never called)."""
-    base, method, event = (("TrainerCallback", "on_evaluate", "after every evaluation")
-                           if framework == "pt" else
-                           ("tf.keras.callbacks.Callback", "on_epoch_end", "after every epoch"))
+    api = CALLBACK_API[framework]
+    base, method, event = api["base"], api["method"], api["event"]
     if not any(_library_callback(kind) for kind in answer.__mro__):
         raise Wrong(f"{answer.__name__} does not inherit from {base}.",
                     f"write class {answer.__name__}({base}): the training loop calls every event "
@@ -377,9 +389,8 @@ def _check_06_3(answer, seed=PATIENCE_SEED):
                     "callback for every replay.")
     framework = lesson_framework()
     _expect_callback_class(answer, framework)
-    unit, where_name = ("step", "best_step") if framework == "pt" else ("epoch", "best_epoch")
-    flag = ("control.should_training_stop = True" if framework == "pt"
-            else "self.model.stop_training = True")
+    api = CALLBACK_API[framework]
+    unit, where_name, flag = api["unit"], api["where"], api["flag"]
     cases = patience_cases(seed)
     other = None if seed == PATIENCE_SEED else f"other evaluations (seed {seed})"
     with other_input(other):
@@ -397,14 +408,13 @@ def _check_06_3(answer, seed=PATIENCE_SEED):
 
         first = next((i for i, (g, e) in enumerate(zip(got, expected)) if not same(g, e)), None)
         if first is None:
-            stops = [e[0] for e in expected if e[0] is not None]
-            runs = len(expected) - len(stops)
+            stopped = [e[0] for e in expected if e[0] is not None]
+            runs = len(expected) - len(stopped)
             return (f"{len(cases)} replays: stopped after evaluations "
-                    f"{', '.join(map(str, stops))}"
+                    f"{', '.join(map(str, stopped))}"
                     + (f" and ran {runs} to the end" if runs else "")
                     + f"; best at {unit}s {', '.join(str(e[2]) for e in expected)}: the decisions "
-                    + ("EarlyStoppingCallback makes." if framework == "pt"
-                       else "EarlyStopping makes."))
+                    f"{api['library']} makes.")
         stops = [g[0] for g in got]
         if other is None and framework == "tf" and all(
                 g[0] is None and g[2] == len(a) - 1 for g, (_, a) in zip(got, cases)):
