@@ -42,3 +42,29 @@ def test_gpu_check_compares_numbers():
     assert not ok and "1.18e-01" in detail
     ok, detail = check_gpu.compare("02_pipeline_pt", ran, broke)
     assert not ok and "CUDA out of memory" in detail
+    # A lesson that breaks the same way in both runs prints the same (few) numbers: still a failure.
+    both = {"seconds": 1, "cells": [{"out": "accuracy 0.7175", "error": None},
+                                    {"out": "", "error": "AttributeError: no attribute 'json_'"}]}
+    ok, detail = check_gpu.compare("06_fine_tuning_pt", both, both)
+    assert not ok and detail.startswith("code cell 1 raised on the device") and "json_" in detail
+    # ... unless the cell raises on purpose (nbval's raises-exception tag in the solution).
+    assert check_gpu.compare("06_fine_tuning_pt", {**both, "may_raise": [1]}, both)[0]
+
+
+def test_the_kit_names_what_its_packages_need_and_the_machine_lacks(tmp_path):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import check_gpu
+
+    info = tmp_path / "demo-1.0.dist-info"  # a package as the kit installs it: without its deps
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"
+        "Requires-Dist: packaging\n"  # there
+        "Requires-Dist: pytest>=999\n"  # there, too old
+        "Requires-Dist: surely-not-a-package-here\n"  # missing
+        'Requires-Dist: another-missing-one; extra == "docs"\n'  # optional: not needed
+        'Requires-Dist: windows-only-missing; sys_platform == "win32"\n')  # another platform's
+    unmet = check_gpu.unmet_requirements(tmp_path)
+    assert len(unmet) == 2, unmet
+    assert unmet[0].startswith("pytest>=999 (found ") and unmet[0].endswith("for demo 1.0")
+    assert unmet[1] == "surely-not-a-package-here (found nothing), for demo 1.0"
