@@ -48,7 +48,7 @@ TRAINING = {"06_fine_tuning_pt", "06_fine_tuning_tf", "07_custom_training_pt",
             "11_distributed_tf"}
 NUMBER = re.compile(r"-?\d+\.\d+(?:e-?\d+)?")
 NOT_RESULTS = re.compile(r"\d+\.\d+ ?(s|ms|seconds|it/s|batch/s|MiB|GiB|MB|GB)\b|\d\d:\d\d|"
-                         r"\d+\.\d+\.\d+")  # timings, sizes, version numbers
+                         r"\d+\.\d+\.\d+|\d+\.\d+×")  # timings, sizes, versions, speed-ups
 COLAB_START = """\
 import numpy, pandas, pyarrow, sys  # what Colab's kernel has imported before the first cell
 import google.colab

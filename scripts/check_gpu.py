@@ -52,8 +52,10 @@ TRAINING = {"06_fine_tuning_pt", "07_custom_training_pt", "08_padding_speed_pt",
             "11_distributed_pt"}
 TOLERANCE = {"training": 0.05, "inference": 1e-3}
 NUMBER = re.compile(r"-?\d+\.\d+(?:e-?\d+)?")
-# Numbers that are timings or sizes of this machine, not results of the lesson.
-TIMING = re.compile(r"(\d+\.\d+ ?(s|ms|seconds|sec|it/s|batch/s|MiB|GiB|MB|GB)\b)|(\d\d:\d\d)")
+# Numbers that are timings, speed-ups (ratios of timings: "1.3×") or sizes of this machine, not
+# results of the lesson.
+TIMING = re.compile(r"(\d+\.\d+ ?(s|ms|seconds|sec|it/s|batch/s|MiB|GiB|MB|GB)\b)|(\d\d:\d\d)|"
+                    r"(\d+\.\d+×)")
 
 RUNNER = r'''
 import ast, contextlib, io, json, sys, time, traceback

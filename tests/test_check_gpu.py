@@ -37,6 +37,9 @@ def test_gpu_check_compares_numbers():
     far = {"seconds": 1, "cells": [{"out": "accuracy 0.6000\n took 1.0 s", "error": None}]}
     broke = {"seconds": 1, "cells": [{"out": "", "error": "RuntimeError: CUDA out of memory"}]}
     assert check_gpu.compare("06_fine_tuning_pt", ran, close)[0]  # timings are not compared
+    quick = {"seconds": 1, "cells": [{"out": "9.5 s (speed-up 1.9×) · 0.7175", "error": None}]}
+    slow = {"seconds": 1, "cells": [{"out": "4.0 s (speed-up 1.2×) · 0.7175", "error": None}]}
+    assert check_gpu.compare("08_padding_speed_pt", quick, slow)[0]  # nor speed-ups
     assert check_gpu.compare("02_pipeline_pt", ran, close)[0]  # 5e-4 ≤ 1e-3
     ok, detail = check_gpu.compare("06_fine_tuning_pt", ran, far)
     assert not ok and "1.18e-01" in detail
