@@ -8,7 +8,9 @@ Two figures per notebook: the kernel's own peak resident set size (``ru_maxrss``
 kernel at the end: exact, but blind to child processes), and the peak of the summed resident
 memory of the kernel and all its descendants, sampled every 0.25 s from outside (what the test
 suite's memory budget checks, tests/memory_budget.py). The sum counts pages that processes share
-once per process, so it errs on the high side. Exit status 1 if a notebook is over the budget.
+once per process, so it errs on the high side; ``--proportional`` also samples the summed
+proportional set size (PSS), which counts each shared page once. Exit status 1 if a notebook is
+over the budget (checked, like the test suite, on the RSS sum).
 
 With --save, each executed notebook is written back with its outputs (as
 `python -m utils.generate --execute` does), so one pass refreshes and measures; the run time and
@@ -33,28 +35,37 @@ sys.path.insert(0, str(ROOT))  # the sampler is the test suite's own (tests/memo
 from tests.memory_budget import DEFAULT_BUDGET_GIB, TreePeak  # noqa: E402
 
 MIB = 2**20
+PSS_INTERVAL_S = 0.5  # reading PSS costs more than RSS
 PEAK = ("import resource, sys\n"
         "_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "print(_kb / 1024 if sys.platform != 'darwin' else _kb / 1024**2)")
 
 
-def measure(path: Path, save: bool = False) -> tuple[float, float, float, float]:
-    """(kernel peak MiB, kernel + children peak MiB, seconds, sampler CPU seconds)."""
+def measure(path: Path, save: bool = False,
+            proportional: bool = False) -> tuple[float, float, float, float, float | None]:
+    """(kernel peak MiB, kernel + children peak MiB, seconds, sampler CPU seconds, and with
+    ``proportional`` the peak of the kernel's and children's summed PSS in MiB, else None)."""
     nb = nbformat.read(str(path), as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(PEAK))
-    sampler = TreePeak(include_root=False)  # this process's descendants: the kernel's tree
-    sampler.watch(os.getpid())
+    samplers = [TreePeak(include_root=False)]  # this process's descendants: the kernel's tree
+    if proportional:
+        samplers.append(TreePeak(PSS_INTERVAL_S, include_root=False, proportional=True))
+    for sampler in samplers:
+        sampler.watch(os.getpid())
     start = time.perf_counter()
     try:
         run_notebook(nb, path.parent)  # as `python -m utils.generate --execute` runs it
     finally:
         seconds = time.perf_counter() - start
-        sampler.stop()
+        for sampler in samplers:
+            sampler.stop()
     kernel = float(nb.cells.pop().outputs[0]["text"])
     if save:
         coalesce_streams(nb)  # as `python -m utils.generate --execute` saves it
         nbformat.write(nb, str(path))
-    return kernel, max(sampler.peak / MIB, kernel), seconds, sampler.cpu_seconds
+    pss = samplers[1].peak / MIB if proportional else None
+    return (kernel, max(samplers[0].peak / MIB, kernel), seconds,
+            sum(sampler.cpu_seconds for sampler in samplers), pss)
 
 
 def main():
@@ -65,6 +76,9 @@ def main():
                         help="write each executed notebook back with its outputs")
     parser.add_argument("--budget", type=float, default=DEFAULT_BUDGET_GIB, metavar="GIB",
                         help=f"memory budget per notebook (default {DEFAULT_BUDGET_GIB:g} GiB)")
+    parser.add_argument("--proportional", action="store_true",
+                        help="also sample the summed proportional set size (PSS, Linux), which "
+                             "counts a page that processes share once (every 0.5 s)")
     args = parser.parse_args()
     paths = args.notebooks or sorted((ROOT / "solutions").glob("*.ipynb"))
     missing = [str(p) for p in paths if not p.is_file()]
@@ -73,18 +87,21 @@ def main():
     print(f"machine: {common.machine()}\n", flush=True)
     rows, over = [], []
     for path in paths:
-        kernel, tree, seconds, cpu = measure(path, args.save)
+        kernel, tree, seconds, cpu, pss = measure(path, args.save, args.proportional)
         verdict = "over" if tree > args.budget * 1024 else "ok"
         if verdict == "over":
             over.append(path.name)
-        rows.append([path.name, f"{kernel:,.0f} MiB", f"{tree:,.0f} MiB", f"{tree / kernel:.2f}×",
-                     f"{seconds:.0f} s", f"{cpu / seconds:.2%}", verdict])
+        shared = [f"{pss:,.0f} MiB"] if args.proportional else []
+        rows.append([path.name, f"{kernel:,.0f} MiB", f"{tree:,.0f} MiB", *shared,
+                     f"{tree / kernel:.2f}×", f"{seconds:.0f} s", f"{cpu / seconds:.2%}", verdict])
         if args.save and path.resolve().parent == ROOT / "solutions":
             timings.record(path.name, seconds, kernel)
         print(f"{path.name:<34} kernel {kernel:7,.0f} MiB  with children {tree:7,.0f} MiB "
-              f"{seconds:6.0f} s  sampler CPU {cpu:.2f} s", flush=True)
+              + (f"(PSS {pss:,.0f} MiB) " if args.proportional else "")
+              + f"{seconds:6.0f} s  sampler CPU {cpu:.2f} s", flush=True)
     print()
     print(common.table(["notebook", "peak kernel memory", "peak with child processes",
+                        *(["peak PSS with child processes"] if args.proportional else []),
                         "× kernel", "run time", "sampler CPU / run time",
                         f"budget {args.budget:g} GiB"], rows))
     if args.save:

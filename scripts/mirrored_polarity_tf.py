@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import time
 from pathlib import Path
 
@@ -55,6 +56,9 @@ def main(argv=None) -> None:
     from utils import env, offline
 
     env.apply()
+    # This program needs no PyTorch, which transformers 4.50 would import anyway: the script's
+    # peak resident memory was 2.78 GiB with it and 2.55 GiB without, for the same results.
+    os.environ.setdefault("USE_TORCH", "0")
     from utils.device import silence_native_stderr
 
     offline.install()

@@ -45,6 +45,31 @@ def test_the_sampler_counts_child_processes():
     assert tree_rss(parent.pid) == 0  # gone: nothing to count
 
 
+# Writes 400 MiB, then forks: parent and child share those pages until one of them writes.
+FORKED = ('import os, time; block = b"x" * (400 * 2**20); pid = os.fork(); time.sleep(4)\n'
+          'if pid: os.waitpid(pid, 0)')
+
+
+def test_proportional_sampling_counts_a_shared_page_once():
+    parent = subprocess.Popen([sys.executable, "-c", FORKED])
+    samplers = [TreePeak(interval=0.1), TreePeak(interval=0.1, proportional=True)]
+    try:
+        for sampler in samplers:
+            sampler.watch(parent.pid)
+        deadline = time.monotonic() + 60
+        while (samplers[0].peak < 790 * MIB or samplers[1].peak < 390 * MIB) and (
+                parent.poll() is None and time.monotonic() < deadline):
+            time.sleep(0.1)
+    finally:
+        for sampler in samplers:
+            sampler.stop()
+        parent.kill()
+        parent.wait()
+    rss, pss = samplers[0].peak / MIB, samplers[1].peak / MIB
+    assert rss >= 790, f"RSS sum {rss:.0f} MiB: the block is counted in both processes"
+    assert 390 <= pss < 600, f"PSS sum {pss:.0f} MiB: the shared block should count once"
+
+
 def test_a_notebook_over_budget_fails_where_it_went_over(tmp_path):
     heavy = _notebook(tmp_path / "heavy.ipynb", "x = 1", HOLD, "print(x + 1)")
     light = _notebook(tmp_path / "light.ipynb", "print('small')")
