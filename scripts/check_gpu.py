@@ -158,9 +158,11 @@ def unmet_requirements(site: Path) -> list[str]:
     installs them without their dependencies, which the GPU machine's own packages provide."""
     from importlib.metadata import distributions
 
-    from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
-
+    try:
+        from packaging.requirements import Requirement
+        from packaging.utils import canonicalize_name
+    except ImportError:
+        return ["packaging (found nothing), to read the kit's requirements: not checked"]
     found: dict[str, str] = {}
     for dist in distributions(path=[str(site), *sys.path]):  # the kit's own come first
         found.setdefault(canonicalize_name(dist.metadata["Name"]), dist.version)
