@@ -2,7 +2,7 @@
 starts (lesson 11 launches `accelerate`/`torchrun` workers), measured by running the notebook in
 a fresh kernel.
 
-    python benchmarks/notebook_memory.py [--save] [--budget 3] [NOTEBOOK ...]
+    python benchmarks/notebook_memory.py [--save] [--budget 3] [--proportional] [NOTEBOOK ...]
 
 Two figures per notebook: the kernel's own peak resident set size (``ru_maxrss``, asked from the
 kernel at the end: exact, but blind to child processes), and the peak of the summed resident
@@ -80,6 +80,12 @@ def main():
                         help="also sample the summed proportional set size (PSS, Linux), which "
                              "counts a page that processes share once (every 0.5 s)")
     args = parser.parse_args()
+    if args.proportional and not sys.platform.startswith("linux"):
+        parser.error("--proportional reads the proportional set size, which psutil offers on "
+                     "Linux only")
+    if args.proportional and args.save:
+        parser.error("--proportional slows the run it measures (its sampler reads every "
+                     "process's mappings): measure it without --save")
     paths = args.notebooks or sorted((ROOT / "solutions").glob("*.ipynb"))
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:

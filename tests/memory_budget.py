@@ -48,7 +48,7 @@ def total_rss(processes: list[psutil.Process], proportional: bool = False) -> in
     """Summed resident bytes; with ``proportional``, the proportional set size (PSS, Linux):
     each page shared by several processes is divided between them, so the sum counts it once.
     PSS is slower to read (the kernel walks each process's mappings: about 30 ms for lesson 11's
-    processes), which is why the budget reads RSS."""
+    processes), which is why the budget reads RSS; psutil offers it on Linux only."""
     total = 0
     for process in processes:
         try:
@@ -65,7 +65,8 @@ class TreePeak:
     ``watch(pid)`` starts over on another process (``None``: pause); ``cpu_seconds`` is the
     CPU time the sampling thread itself has used, i.e. its overhead. Reading the RSS of known
     processes is cheap; finding the descendants means reading every process's status, so the
-    list is refreshed every ``RESCAN_EVERY`` samples (1 s) and on every explicit ``sample()``."""
+    list is refreshed every ``RESCAN_EVERY`` samples (1 s at the default interval) and on every
+    explicit ``sample()``."""
 
     RESCAN_EVERY = 4
 

@@ -40,6 +40,8 @@ def test_gpu_check_compares_numbers():
     quick = {"seconds": 1, "cells": [{"out": "9.5 s (speed-up 1.9×) · 0.7175", "error": None}]}
     slow = {"seconds": 1, "cells": [{"out": "4.0 s (speed-up 1.2×) · 0.7175", "error": None}]}
     assert check_gpu.compare("08_padding_speed_pt", quick, slow)[0]  # nor speed-ups
+    # ... while a result written with a spaced × stays a result (lesson 10's spread).
+    assert check_gpu.numbers("largest 0.99 × 2σ√n · speed-up 1.9×") == [0.99]
     assert check_gpu.compare("02_pipeline_pt", ran, close)[0]  # 5e-4 ≤ 1e-3
     ok, detail = check_gpu.compare("06_fine_tuning_pt", ran, far)
     assert not ok and "1.18e-01" in detail
@@ -49,25 +51,42 @@ def test_gpu_check_compares_numbers():
     both = {"seconds": 1, "cells": [{"out": "accuracy 0.7175", "error": None},
                                     {"out": "", "error": "AttributeError: no attribute 'json_'"}]}
     ok, detail = check_gpu.compare("06_fine_tuning_pt", both, both)
-    assert not ok and detail.startswith("code cell 1 raised on the device") and "json_" in detail
+    assert not ok and detail.startswith("notebook cell 1 raised on the GPU") and "json_" in detail
+    ok, detail = check_gpu.compare("06_fine_tuning_pt", {**both, "notebook_cell": [1, 4]}, both,
+                                   "the second CPU run")
+    assert not ok and detail.startswith("notebook cell 4 raised on the second CPU run")
     # ... unless the cell raises on purpose (nbval's raises-exception tag in the solution).
     assert check_gpu.compare("06_fine_tuning_pt", {**both, "may_raise": [1]}, both)[0]
 
 
-def test_the_kit_names_what_its_packages_need_and_the_machine_lacks(tmp_path):
+def test_the_kit_names_what_its_packages_need_and_the_machine_lacks(tmp_path, monkeypatch):
     sys.path.insert(0, str(ROOT / "scripts"))
     import check_gpu
 
-    info = tmp_path / "demo-1.0.dist-info"  # a package as the kit installs it: without its deps
-    info.mkdir()
-    (info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"
-        "Requires-Dist: packaging\n"  # there
-        "Requires-Dist: pytest>=999\n"  # there, too old
-        "Requires-Dist: surely-not-a-package-here\n"  # missing
-        'Requires-Dist: another-missing-one; extra == "docs"\n'  # optional: not needed
-        'Requires-Dist: windows-only-missing; sys_platform == "win32"\n')  # another platform's
+    def package(name, version, *requires):  # as the kit installs it: without its dependencies
+        info = tmp_path / f"{name}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+            + "".join(f"Requires-Dist: {r}\n" for r in requires))
+
+    package("demo", "1.0",
+            "packaging",  # there
+            "pytest>=999",  # there, too old
+            "surely-not-a-package-here",  # missing
+            "helper[net]>=1",  # in the kit, with an extra that needs more
+            'another-missing-one; extra == "docs"',  # an extra nobody asks for
+            'windows-only-missing; sys_platform == "win32"',  # another platform's
+            "not a requirement ((")  # unreadable
+    package("helper", "2.0", "packaging", 'missing-for-net; extra == "net"')
+    (tmp_path / "half_removed-0.1.dist-info").mkdir()  # no METADATA: skipped, no crash
     unmet = check_gpu.unmet_requirements(tmp_path)
-    assert len(unmet) == 2, unmet
-    assert unmet[0].startswith("pytest>=999 (found ") and unmet[0].endswith("for demo 1.0")
-    assert unmet[1] == "surely-not-a-package-here (found nothing), for demo 1.0"
+    assert unmet == [
+        "missing-for-net (found nothing), for helper 2.0 [net]",
+        "not a requirement ((: not checked (InvalidRequirement), for demo 1.0",
+        f"pytest>=999 (found {__import__('pytest').__version__}), for demo 1.0",
+        "surely-not-a-package-here (found nothing), for demo 1.0",
+    ], unmet
+    monkeypatch.setitem(sys.modules, "packaging.requirements", None)  # no packaging library
+    assert check_gpu.unmet_requirements(tmp_path) == [
+        "packaging (found nothing), to read the kit's requirements: not checked"]

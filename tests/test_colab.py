@@ -287,3 +287,12 @@ def test_local_branch_runs_nothing_of_colab(monkeypatch):
     monkeypatch.setattr(colab, "bootstrap", lambda *a: called.append(a))
     exec(compile(code.split("from utils import setup")[0], "<first cell>", "exec"), {})
     assert called == []
+
+
+def test_the_colab_check_compares_results_not_timings():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import check_colab
+
+    line = ("static wall 18.6 s (speed-up 1.0×) · grouped 1.9× · transformers 4.50.3 · 00:12 · "
+            "accuracy 0.7175 · 0.99 × 2σ√n")
+    assert check_colab.numbers(line) == [0.7175, 0.99]

@@ -2,6 +2,8 @@
 starts, and under nbval a notebook over the budget fails at the cell where it went over, while
 one under it passes. Runs pytest for real on two small notebooks."""
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -9,6 +11,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from tests.memory_budget import TreePeak, tree_rss
 
@@ -50,8 +53,9 @@ FORKED = ('import os, time; block = b"x" * (400 * 2**20); pid = os.fork(); time.
           'if pid: os.waitpid(pid, 0)')
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PSS is read on Linux only")
 def test_proportional_sampling_counts_a_shared_page_once():
-    parent = subprocess.Popen([sys.executable, "-c", FORKED])
+    parent = subprocess.Popen([sys.executable, "-c", FORKED], start_new_session=True)
     samplers = [TreePeak(interval=0.1), TreePeak(interval=0.1, proportional=True)]
     try:
         for sampler in samplers:
@@ -63,7 +67,7 @@ def test_proportional_sampling_counts_a_shared_page_once():
     finally:
         for sampler in samplers:
             sampler.stop()
-        parent.kill()
+        os.killpg(parent.pid, signal.SIGKILL)  # the forked child too
         parent.wait()
     rss, pss = samplers[0].peak / MIB, samplers[1].peak / MIB
     assert rss >= 790, f"RSS sum {rss:.0f} MiB: the block is counted in both processes"
