@@ -279,7 +279,9 @@ def numbers(text: str) -> list[float]:
     return [float(x) for x in NUMBER.findall(TIMING.sub("", text))]
 
 
-def run_notebook(name: str, env: dict, workdir: Path, hide_gpu: bool) -> dict:
+def run_notebook(name: str, env: dict, workdir: Path, hide_gpu: bool, label: str) -> dict:
+    """Run a solution's code cells in a fresh process; its outputs go to ``<name>.<label>.json``
+    in ``workdir``."""
     nb = json.loads((ROOT / "solutions" / f"{name}.ipynb").read_text(encoding="utf-8"))
     where = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"
              and "hidden-tests" not in c.get("metadata", {}).get("tags", [])]
@@ -289,7 +291,7 @@ def run_notebook(name: str, env: dict, workdir: Path, hide_gpu: bool) -> dict:
     may_raise = [i for i, c in enumerate(code)
                  if "raises-exception" in c.get("metadata", {}).get("tags", [])]
     src = workdir / f"{name}.cells.json"
-    out = workdir / f"{name}.{'cpu' if hide_gpu else 'gpu'}.json"
+    out = workdir / f"{name}.{label}.json"
     src.write_text(json.dumps(cells))
     run_env = {**env, **({"CUDA_VISIBLE_DEVICES": ""} if hide_gpu else {})}
     start = time.perf_counter()
@@ -376,8 +378,9 @@ def main(argv=None) -> int:
     failures = finetune(env, device, args.finetune_steps)
     rows = []
     for name in filter(None, args.notebooks.split(",")):
-        reference = run_notebook(name, env, workdir, hide_gpu=True)
-        target = run_notebook(name, env, workdir, hide_gpu=device == "cpu")
+        reference = run_notebook(name, env, workdir, hide_gpu=True, label="cpu")
+        target = run_notebook(name, env, workdir, hide_gpu=device == "cpu",
+                              label="gpu" if device == "cuda" else "cpu-again")
         ok, detail = compare(name, reference, target,
                              "the GPU" if device == "cuda" else "the second CPU run")
         failures += not ok
