@@ -35,6 +35,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import printed_numbers
+from printed_numbers import TOLERANCE
+
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOT = ROOT / "colab" / "snapshot" / "pip-freeze.txt"
 FROM_SNAPSHOT = ["numpy", "pandas", "pyarrow", "tensorflow", "tf_keras", "keras", "transformers",
@@ -46,9 +49,6 @@ NOTEBOOKS = ["02_pipeline_pt", "03_models_tf", "07_custom_training_pt"]
 TRAINING = {"06_fine_tuning_pt", "06_fine_tuning_tf", "07_custom_training_pt",
             "07_custom_training_tf", "08_padding_speed_pt", "11_distributed_pt",
             "11_distributed_tf"}
-NUMBER = re.compile(r"-?\d+\.\d+(?:e-?\d+)?")
-NOT_RESULTS = re.compile(r"\d+\.\d+ ?(s|ms|seconds|it/s|batch/s|MiB|GiB|MB|GB)\b|\d\d:\d\d|"
-                         r"\d+\.\d+\.\d+|\d+\.\d+×")  # timings, sizes, versions, speed-ups
 COLAB_START = """\
 import numpy, pandas, pyarrow, sys  # what Colab's kernel has imported before the first cell
 import google.colab
@@ -126,7 +126,8 @@ def cell_text(outputs) -> str:
 
 
 def numbers(text: str) -> list[float]:
-    return [float(x) for x in NUMBER.findall(NOT_RESULTS.sub("", text))]
+    """The results a cell printed; versions left out too (Colab's differ from the pins')."""
+    return printed_numbers.numbers(text, versions=True)
 
 
 class Kernel:
@@ -191,7 +192,7 @@ def check_notebook(name: str, kernel_name: str, cwd: Path) -> dict:
         result["problems"].append(f"first cell: {errors(outputs) or 'the kernel died'}")
         kernel.stop()
         return result
-    tolerance = 0.05 if name in TRAINING else 1e-3
+    tolerance = TOLERANCE["training" if name in TRAINING else "inference"]
     start = time.perf_counter()
     for index, cell in enumerate(code[1:], 1):
         tags = cell.get("metadata", {}).get("tags", [])
@@ -209,7 +210,7 @@ def check_notebook(name: str, kernel_name: str, cwd: Path) -> dict:
             continue
         for a, b in zip(want, got):
             result["compared"] += 1
-            gap = abs(a - b) if name in TRAINING else abs(a - b) / max(1.0, abs(a))
+            gap = printed_numbers.difference(a, b, name in TRAINING)
             if gap > tolerance:
                 result["outside"] += 1
                 result.setdefault("first_difference", f"cell {index}: {b} (committed {a})")

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -39,6 +38,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from printed_numbers import TOLERANCE, difference, numbers  # noqa: E402  (beside this script)
+
 from utils import env as course_env  # noqa: E402  (standard library only)
 
 WHEELS = ["transformers==4.50.3", "tokenizers==0.21.4", "huggingface-hub==0.36.2",
@@ -46,17 +47,10 @@ WHEELS = ["transformers==4.50.3", "tokenizers==0.21.4", "huggingface-hub==0.36.2
 NOTEBOOKS = ["02_pipeline_pt", "03_models_pt", "06_fine_tuning_pt", "07_custom_training_pt",
              "08_padding_speed_pt", "09_adding_tokens_pt", "10_sentence_embeddings_pt",
              "11_distributed_pt"]
-# Lessons that train: GPU and CPU runs take different floating-point paths through many steps,
-# so their numbers are compared within the parity tests' tolerance; the others within 1e-3.
+# Lessons that train: compared within printed_numbers.TOLERANCE["training"].
 TRAINING = {"06_fine_tuning_pt", "07_custom_training_pt", "08_padding_speed_pt",
             "11_distributed_pt"}
-TOLERANCE = {"training": 0.05, "inference": 1e-3}
 KIT_LIMIT = 60 * 2**20  # of the 64 MiB that may travel with the working tree
-NUMBER = re.compile(r"-?\d+\.\d+(?:e-?\d+)?")
-# Numbers that are timings, speed-ups (ratios of timings: "1.3×") or sizes of this machine, not
-# results of the lesson.
-TIMING = re.compile(r"(\d+\.\d+ ?(s|ms|seconds|sec|it/s|batch/s|MiB|GiB|MB|GB)\b)|(\d\d:\d\d)|"
-                    r"(\d+\.\d+×)")
 
 RUNNER = r'''
 import ast, contextlib, io, json, sys, time, traceback
@@ -275,10 +269,6 @@ print(json.dumps(results))
     return 0 if verdict.startswith("ok") else 1
 
 
-def numbers(text: str) -> list[float]:
-    return [float(x) for x in NUMBER.findall(TIMING.sub("", text))]
-
-
 def run_notebook(name: str, env: dict, workdir: Path, hide_gpu: bool, label: str) -> dict:
     """Run a solution's code cells in a fresh process; its outputs go to ``<name>.<label>.json``
     in ``workdir``."""
@@ -329,7 +319,7 @@ def compare(name: str, reference: dict, target: dict,
                            f"{target_run}")
         for u, v in zip(x, y):
             count += 1
-            gap = abs(u - v) if name in TRAINING else abs(u - v) / max(1.0, abs(u))
+            gap = difference(u, v, name in TRAINING)
             worst = max(worst, gap)
     ok = worst <= tolerance
     return ok, f"{count} numbers, largest difference {worst:.2e} ({'≤' if ok else '>'} {tolerance})"

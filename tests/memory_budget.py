@@ -41,10 +41,10 @@ def process_tree(pid: int, include_root: bool = True) -> list[psutil.Process]:
 
 def tree_rss(pid: int, include_root: bool = True) -> int:
     """Resident bytes of process ``pid`` plus all its descendants (0 if it has gone)."""
-    return total_rss(process_tree(pid, include_root))
+    return total_memory(process_tree(pid, include_root))
 
 
-def total_rss(processes: list[psutil.Process], proportional: bool = False) -> int:
+def total_memory(processes: list[psutil.Process], proportional: bool = False) -> int:
     """Summed resident bytes; with ``proportional``, the proportional set size (PSS, Linux):
     each page shared by several processes is divided between them, so the sum counts it once.
     PSS is slower to read (the kernel walks each process's mappings: about 30 ms for lesson 11's
@@ -99,10 +99,10 @@ class TreePeak:
             return self.peak
         if rescan or self.samples % self.RESCAN_EVERY == 0:
             self._processes = process_tree(pid, self.include_root)
-        rss = total_rss(self._processes, self.proportional)
+        memory = total_memory(self._processes, self.proportional)
         with self._lock:
             if self.pid == pid:
-                self.peak = max(self.peak, rss)
+                self.peak = max(self.peak, memory)
                 self.samples += 1
             return self.peak
 
