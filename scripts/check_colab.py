@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -39,7 +38,10 @@ import printed_numbers
 from printed_numbers import TOLERANCE
 
 ROOT = Path(__file__).resolve().parent.parent
-SNAPSHOT = ROOT / "colab" / "snapshot" / "pip-freeze.txt"
+sys.path.insert(0, str(ROOT))
+from utils import colab  # noqa: E402  (standard library only)
+
+SNAPSHOT = colab.SNAPSHOT
 FROM_SNAPSHOT = ["numpy", "pandas", "pyarrow", "tensorflow", "tf_keras", "keras", "transformers",
                  "huggingface_hub", "tokenizers", "datasets", "accelerate", "safetensors",
                  "scikit-learn", "matplotlib", "ipython", "ipykernel", "jupyter_client",
@@ -58,13 +60,8 @@ print(f"Colab-shaped kernel: numpy {numpy.__version__}, pandas {pandas.__version
 
 
 def snapshot_versions() -> dict[str, str]:
-    found = {}
-    for line in SNAPSHOT.read_text(encoding="utf-8").splitlines():
-        match = re.match(r"^([A-Za-z0-9_.\-]+)==(\S+)$", line.strip())
-        if match:
-            name = re.sub(r"[-_.]+", "-", match.group(1)).lower()
-            found[name] = f"{match.group(1)}=={match.group(2)}"
-    return found
+    return {key: f"{name}=={version}"
+            for key, (name, version) in colab.snapshot_pins(SNAPSHOT).items()}
 
 
 def build_venv(venv: Path) -> float:
@@ -74,21 +71,18 @@ def build_venv(venv: Path) -> float:
     python = str(venv / "bin" / "python")
     start = time.perf_counter()
     if marker.exists() and marker.read_text() == SNAPSHOT.read_text():
-        sys.path.insert(0, str(ROOT))
-        from utils import colab
-
         versions = snapshot_versions()
         added = [n for n, _, _ in colab.read_profile() if colab.normalize(n) not in versions]
         subprocess.run([python, "-m", "pip", "uninstall", "-q", "-y", *added],
                        capture_output=True)
-        pins = [versions[re.sub(r"[-_.]+", "-", name).lower()] for name in FROM_SNAPSHOT]
+        pins = [versions[colab.normalize(name)] for name in FROM_SNAPSHOT]
         subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check",
                         *pins], check=True, capture_output=True)
         return time.perf_counter() - start
     shutil.rmtree(venv, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     versions = snapshot_versions()
-    pins = [versions[re.sub(r"[-_.]+", "-", name).lower()] for name in FROM_SNAPSHOT]
+    pins = [versions[colab.normalize(name)] for name in FROM_SNAPSHOT]
     print(f"building the Colab-shaped environment: {TORCH_CPU} (CPU), {', '.join(pins)} …",
           flush=True)
     subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q",

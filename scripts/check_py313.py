@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -80,12 +79,8 @@ def resolved(report: dict) -> dict[str, str]:
 
 
 def snapshot_constraints(path: Path, skip: set[str]) -> str:
-    lines = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        match = re.match(r"^([A-Za-z0-9_.\-]+)==(\S+)$", line.strip())
-        if match and colab.normalize(match.group(1)) not in skip:
-            lines.append(f"{match.group(1)}=={match.group(2)}")
-    return "\n".join(lines) + "\n"
+    return "".join(f"{name}=={version}\n" for key, (name, version)
+                   in colab.snapshot_pins(path).items() if key not in skip)
 
 
 def check_local(python_version: str) -> list[str]:
@@ -105,9 +100,8 @@ def check_local(python_version: str) -> list[str]:
 def check_colab_profile(python_version: str) -> list[str]:
     profile = colab.read_profile()
     names = {colab.normalize(name) for name, _, _ in profile}
-    freeze = ROOT / "colab" / "snapshot" / "pip-freeze.txt"
-    colab_has = {colab.normalize(m.group(1)): m.group(2) for m in re.finditer(
-        r"^([A-Za-z0-9_.\-]+)==(\S+)$", freeze.read_text(encoding="utf-8"), re.M)}
+    freeze = colab.SNAPSHOT
+    colab_has = {key: version for key, (_, version) in colab.snapshot_pins(freeze).items()}
     failures = []
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
         f.write(snapshot_constraints(freeze, names))

@@ -36,14 +36,8 @@ def first_code(path):
 
 
 def snapshot(name="pip-freeze.txt") -> dict[str, str]:
-    pins = {}
-    for line in (SNAPSHOT / name).read_text(encoding="utf-8").splitlines():
-        match = re.match(r"^([A-Za-z0-9_.\-]+)==(\S+)", line.strip())
-        wheel = re.match(r"^([A-Za-z0-9_.\-]+) @ \S+/[^/]+?-([0-9][^-]*)-cp", line.strip())
-        if match or wheel:  # `torch @ https://.../torch-2.11.0%2Bcpu-cp313-...whl`
-            name, version = (match or wheel).groups()
-            pins[colab.normalize(name)] = version.replace("%2B", "+")
-    return pins
+    return {key: version
+            for key, (_, version) in colab.snapshot_pins(SNAPSHOT / name, urls=True).items()}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")

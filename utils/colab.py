@@ -32,6 +32,10 @@ GITHUB_REPO = "hf-course-kr/transformers-pt-tf"
 BRANCH = "main"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROFILE = REPO_ROOT / "colab" / "requirements.txt"
+SNAPSHOT = REPO_ROOT / "colab" / "snapshot" / "pip-freeze.txt"  # Colab's recorded `pip freeze`
+PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==(\S+)")
+# a package installed from a wheel's URL: `torch @ https://.../torch-2.11.0%2Bcpu-cp313-...whl`
+URL_PIN = re.compile(r"^([A-Za-z0-9_.\-]+) @ \S+/[^/]+?-([0-9][^-]*)-cp")
 NO_DEPS_MARK = "# [no-deps]"
 
 # What the course leaves as Colab has it although requirements.txt pins another version, and
@@ -95,7 +99,7 @@ def read_profile(path: Path = PROFILE) -> list[tuple[str, str, bool]]:
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.startswith(NO_DEPS_MARK):
             no_deps = True
-        match = re.match(r"^([A-Za-z0-9_.\-]+)==(\S+)", line.strip())
+        match = PIN.match(line.strip())
         if match:
             pins.append((match.group(1), match.group(2), no_deps))
     return pins
@@ -105,9 +109,23 @@ def requirements(path: Path = REPO_ROOT / "requirements.txt") -> dict[str, str]:
     """The local pins, ``{name: version}``."""
     pins = {}
     for line in path.read_text(encoding="utf-8").splitlines():
-        match = re.match(r"^([A-Za-z0-9_.\-]+)==(\S+)", line.strip())
+        match = PIN.match(line.strip())
         if match:
             pins[match.group(1)] = match.group(2)
+    return pins
+
+
+def snapshot_pins(path: Path = SNAPSHOT, urls: bool = False) -> dict[str, tuple[str, str]]:
+    """Colab's recorded ``pip freeze``: ``{normalized name: (name as written, version)}``. A
+    package installed from a URL (``torch @ https://.../torch-2.11.0%2Bcpu-cp313-...whl``) is read
+    only with ``urls``: its version (``2.11.0+cpu``) is not on the package index, so it cannot be
+    a constraint."""
+    pins = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = PIN.match(line.strip()) or (urls and URL_PIN.match(line.strip()))
+        if match:
+            name, version = match.groups()
+            pins[normalize(name)] = (name, version.replace("%2B", "+"))
     return pins
 
 
