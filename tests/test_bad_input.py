@@ -129,6 +129,17 @@ def test_truncated_weights_are_caught(tmp_path):
         assets.verify("korean-tokenizer", root)
 
 
+def test_build_can_skip_an_asset(monkeypatch, capsys):
+    asked = []
+    monkeypatch.setattr(assets, "build", lambda names, force=False: asked.append(names) or {})
+    monkeypatch.setattr(assets, "format_summary", lambda summary, seconds: "")
+    assert assets.main(["build", "--skip", "sentiment"]) == 0
+    assert asked == [[n for n in assets.ASSETS if n != "sentiment"]]
+    with pytest.raises(SystemExit):
+        assets.main(["build", "--skip", "sentiment", "--only", "encoder"])
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
 def test_unknown_asset_on_the_command_line(capsys):
     with pytest.raises(SystemExit):
         assets.main(["build", "--only", "weights"])

@@ -91,7 +91,7 @@ def test_badges_repoint_at_a_fork(tmp_path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_first_cell_has_the_colab_branch(path):
     code = first_code(path)
-    assert code.startswith(colab.first_cell_branch())
+    assert code.startswith(colab.first_cell_branch(sentiment=colab.uses_sentiment(path)))
     assert re.search(r"^setup\((\"pt\"|\"tf\"|\"both\")\)$", code, re.M)
 
 
@@ -173,8 +173,9 @@ class FakeColab:
             self.versions["numpy"] = "2.4.6"  # what the unconstrained install pulled in
         return subprocess.CompletedProcess(args, 0, "", "")
 
-    def build(self, course):
+    def build(self, course, skip=()):
         self.builds += 1
+        self.skipped = skip
 
     def restart(self):
         self.restarts += 1
@@ -213,6 +214,30 @@ def test_first_cell_installs_the_profile_holding_what_the_kernel_imported(monkey
     run_first_cell(ROOT / "solutions" / "02_pipeline_pt.ipynb", monkeypatch)
     assert fake.calls == [] and fake.builds == 2
     assert os.environ["PYTHONPATH"].split(os.pathsep).count(str(ROOT)) == 1
+
+
+def test_a_lesson_without_the_sentiment_model_does_not_build_it(monkeypatch, capsys):
+    fake = FakeColab(monkeypatch)
+    run_first_cell(ROOT / "notebooks" / "07_custom_training_pt.ipynb", monkeypatch)
+    assert (fake.builds, fake.skipped) == (1, ("sentiment",))
+    assert "does not use the sentiment model, so it is not built here" in capsys.readouterr().out
+    run_first_cell(ROOT / "notebooks" / "02_pipeline_pt.ipynb", monkeypatch)
+    assert (fake.builds, fake.skipped) == (2, ())
+
+
+def test_which_lessons_use_the_sentiment_model(tmp_path):
+    """Named in the solution's code or in the lesson's exercise checks; the student copy follows
+    its solution (an exercise that loads the model is blank there)."""
+    assert [p.name[:2] for p in sorted((ROOT / "solutions").glob("*.ipynb"))
+            if colab.uses_sentiment(p)] == ["00", "01", "02", "02", "03", "03"]
+    for folder in ("solutions", "notebooks", "utils/exercises"):
+        (tmp_path / folder).mkdir(parents=True)
+    cell = {"cell_type": "code", "source": ["tokenizer = load(checkpoint('encoder'))"]}
+    for folder in ("solutions", "notebooks"):
+        (tmp_path / folder / "12_new.ipynb").write_text(json.dumps({"cells": [cell]}))
+    assert not colab.uses_sentiment(tmp_path / "notebooks" / "12_new.ipynb")
+    (tmp_path / "utils/exercises/lesson12.py").write_text('model = load("sentiment")\n')
+    assert colab.uses_sentiment(tmp_path / "notebooks" / "12_new.ipynb")
 
 
 def test_first_cell_restarts_when_an_imported_package_must_change(monkeypatch, capsys):

@@ -549,8 +549,11 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="build missing or damaged assets (idempotent)")
-    b.add_argument("--only", nargs="+", metavar="ASSET", choices=list(ASSETS),
-                   help="build only these (and what they need)")
+    which = b.add_mutually_exclusive_group()
+    which.add_argument("--only", nargs="+", metavar="ASSET", choices=list(ASSETS),
+                       help="build only these (and what they need)")
+    which.add_argument("--skip", nargs="+", metavar="ASSET", choices=list(ASSETS),
+                       help="build all but these (what the others need is still built)")
     b.add_argument("--force", action="store_true", help="rebuild even if up to date")
     sub.add_parser("verify", help="check every asset against its checksums")
     sub.add_parser("train-korean-vocab",
@@ -566,7 +569,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "build":
         start = time.perf_counter()
         try:
-            summary = build(args.only, force=args.force)
+            names = args.only or [n for n in ASSETS if n not in (args.skip or [])]
+            summary = build(names, force=args.force)
         except AssetError as err:
             print(f"\nerror: {err}", file=sys.stderr)
             return 1

@@ -5,9 +5,10 @@ cloned the course (see ``FIRST_CELL``). It installs the course's Colab profile
 (``colab/requirements.txt``) on top of Colab's own packages without replacing any distribution
 the running kernel has already imported, builds the course's offline checkpoints (the same ones
 the lessons' text and committed outputs describe; the sentiment fine-tune uses the GPU when the
-runtime has one), and makes the course importable from any working folder. When a change to an
-imported package cannot be avoided it restarts the runtime itself and says so in one line. A
-second run finds everything in place and takes seconds.
+runtime has one, and a lesson that never loads the sentiment model skips it), and makes the
+course importable from any working folder. When a change to an imported package cannot be
+avoided it restarts the runtime itself and says so in one line. A second run finds everything in
+place and takes seconds.
 
 ``python -m utils.colab badges [--repo OWNER/NAME] [--branch B] [--check]`` writes every "Open
 in Colab" link (first markdown cell of each notebook, the README's lesson table) and the clone
@@ -78,8 +79,12 @@ if "google.colab" in sys.modules:  # Colab: get the course, add what Colab lacks
                              "in Drive), run %env COURSE_REPO=<its URL or path>, then this cell.")
     sys.path.insert(0, COURSE_DIR)
     from utils.colab import bootstrap
-    bootstrap(COURSE_REPO, COURSE_DIR)
+    bootstrap(COURSE_REPO, COURSE_DIR{sentiment})
 '''
+# What the first cell adds for a lesson that never loads the sentiment checkpoint: on a CPU
+# runtime its fine-tune is most of the cell's time, so such a lesson does not build it.
+NO_SENTIMENT = ", sentiment=False"
+SENTIMENT_NAMED = re.compile(r"""["']sentiment["']""")
 _COLAB_BRANCH = re.compile(
     r'import sys\n\nif "google\.colab" in sys\.modules:.*?\n(?=from utils import)', re.S)
 
@@ -238,11 +243,12 @@ def origin_line(course: Path, repo: str | None) -> str | None:
             f"To switch, delete {course} (!rm -rf {course}) and run this cell again.")
 
 
-def build_assets(course: Path) -> None:
-    """``python -m utils.assets build`` in a child process, its output (progress bars
-    included) shown in the notebook as it comes."""
-    proc = subprocess.Popen([sys.executable, "-m", "utils.assets", "build"], cwd=course,
-               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+def build_assets(course: Path, skip: tuple[str, ...] = ()) -> None:
+    """``python -m utils.assets build`` (without the ``skip`` assets) in a child process, its
+    output (progress bars included) shown in the notebook as it comes."""
+    skipping = ["--skip", *skip] if skip else []
+    proc = subprocess.Popen([sys.executable, "-m", "utils.assets", "build", *skipping],
+                            cwd=course, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     for chunk in iter(lambda: proc.stdout.read1(4096), b""):
         sys.stdout.write(chunk.decode("utf-8", "replace"))
         sys.stdout.flush()
@@ -258,8 +264,10 @@ def restart_runtime() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def bootstrap(repo: str | None = None, course_dir: str | None = None) -> None:
-    """Everything the first cell needs on Colab, idempotent (see the module docstring)."""
+def bootstrap(repo: str | None = None, course_dir: str | None = None,
+              sentiment: bool = True) -> None:
+    """Everything the first cell needs on Colab, idempotent (see the module docstring). With
+    ``sentiment=False`` (a lesson that never loads it) the sentiment checkpoint is not built."""
     start = time.perf_counter()
     course = Path(course_dir or REPO_ROOT).resolve()
     note = origin_line(course, repo)
@@ -282,7 +290,9 @@ def bootstrap(repo: str | None = None, course_dir: str | None = None) -> None:
               f"reconnects, run this cell again.", flush=True)
         restart_runtime()
         return
-    build_assets(course)
+    if not sentiment:
+        print("This lesson does not use the sentiment model, so it is not built here.")
+    build_assets(course, () if sentiment else ("sentiment",))
     os.chdir(course / "notebooks")  # relative paths then read as in the committed outputs
     total = time.perf_counter() - start
     print(f"Course ready in {total:.0f} s (packages {installed_at - start:.0f} s, checkpoints "
@@ -306,8 +316,23 @@ def badge(path: str, repo: str = None, branch: str = None) -> str:
     return f"[![Open In Colab]({BADGE_IMAGE})]({url})"
 
 
-def first_cell_branch(repo: str = None) -> str:
-    return FIRST_CELL.format(url=repo_url(repo))
+def first_cell_branch(repo: str = None, sentiment: bool = True) -> str:
+    return FIRST_CELL.format(url=repo_url(repo), sentiment="" if sentiment else NO_SENTIMENT)
+
+
+def uses_sentiment(path: Path) -> bool:
+    """Whether the lesson of notebook ``path`` loads the sentiment checkpoint: its solution's code
+    or its exercise checks (``utils/exercises/lessonNN.py``) name it."""
+    import json
+
+    root = path.resolve().parent.parent
+    solution = root / "solutions" / path.name
+    cells = json.loads((solution if solution.exists() else path).read_text(encoding="utf-8"))
+    text = "\n".join("".join(c["source"]) for c in cells["cells"] if c["cell_type"] == "code")
+    checks = root / "utils" / "exercises" / f"lesson{path.name[:2]}.py"
+    if checks.exists():
+        text += checks.read_text(encoding="utf-8")
+    return bool(SENTIMENT_NAMED.search(text))
 
 
 def badge_target(markdown: str) -> str | None:
@@ -335,7 +360,7 @@ def _sync_notebook(path: Path, repo: str = None, branch: str = None) -> bool:
     if new != first_md.source:
         first_md.source, changed = new, True
     first_code = next(c for c in nb.cells if c.cell_type == "code")
-    branch_code = first_cell_branch(repo)
+    branch_code = first_cell_branch(repo, uses_sentiment(path))
     new = _COLAB_BRANCH.sub(lambda m: branch_code, first_code.source, count=1)
     if new == first_code.source and branch_code not in new:
         raise ValueError(f"{rel}: the first code cell has no Colab branch to update")
