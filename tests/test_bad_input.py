@@ -4,6 +4,8 @@ nothing is lost or half-written."""
 import errno
 import json
 import shutil
+import sys
+import types
 
 import pytest
 
@@ -127,6 +129,17 @@ def test_truncated_weights_are_caught(tmp_path):
     path.write_bytes(path.read_bytes()[:1000])  # a copy cut short
     with pytest.raises(AssetError, match="'korean-tokenizer' is corrupted: tokenizer.json"):
         assets.verify("korean-tokenizer", root)
+
+
+def test_on_colab_the_fix_is_a_notebook_cell(tmp_path, monkeypatch):
+    """On Colab a lesson that skipped the sentiment build can still ask for the model: the
+    message gives a line the learner can paste into a cell."""
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    with pytest.raises(AssetError) as missing:
+        assets.verify("sentiment", tmp_path)
+    assert str(missing.value).endswith(
+        f"Build it with: !cd {assets.REPO_ROOT} && python -m utils.assets build --only sentiment "
+        "--force")
 
 
 def test_build_can_skip_an_asset(monkeypatch, capsys):

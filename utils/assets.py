@@ -143,7 +143,11 @@ def _write_manifest(manifest: dict, root: Path) -> None:
 
 
 def fix_command(name: str) -> str:
-    return f"{BUILD_COMMAND} --only {name} --force"
+    """The command that (re)builds asset ``name``; on Colab, as a notebook cell runs it."""
+    from utils import in_colab
+
+    command = f"{BUILD_COMMAND} --only {name} --force"
+    return f"!cd {REPO_ROOT} && {command}" if in_colab() else command
 
 
 _VERIFIED: dict[tuple, bool] = {}
