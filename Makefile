@@ -76,7 +76,7 @@ solutions: setup
 bench: setup
 	$(PY) benchmarks/startup_and_assets.py
 	$(PY) benchmarks/finetune_padding.py
-	$(PY) benchmarks/bf16_matmul.py
+	$(PY) benchmarks/bf16_training_step.py
 	$(PY) benchmarks/inference.py
 	$(PY) benchmarks/training_flops.py
 	$(PY) benchmarks/notebook_memory.py

@@ -100,11 +100,10 @@ def check_local(python_version: str) -> list[str]:
 def check_colab_profile(python_version: str) -> list[str]:
     profile = colab.read_profile()
     names = {colab.normalize(name) for name, _, _ in profile}
-    freeze = colab.SNAPSHOT
-    colab_has = {key: version for key, (_, version) in colab.snapshot_pins(freeze).items()}
+    colab_has = colab.snapshot_versions()
     failures = []
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
-        f.write(snapshot_constraints(freeze, names))
+        f.write(snapshot_constraints(colab.SNAPSHOT, names))
         constraints = Path(f.name)
     try:
         with_deps = [f"{n}=={v}" for n, v, nd in profile if not nd]

@@ -3,9 +3,11 @@ nothing is lost or half-written."""
 
 import errno
 import json
+import shlex
 import shutil
 import sys
 import types
+from pathlib import Path
 
 import pytest
 
@@ -138,8 +140,12 @@ def test_on_colab_the_fix_is_a_notebook_cell(tmp_path, monkeypatch):
     with pytest.raises(AssetError) as missing:
         assets.verify("sentiment", tmp_path)
     assert str(missing.value).endswith(
-        f"Build it with: !cd {assets.REPO_ROOT} && python -m utils.assets build --only sentiment "
-        "--force")
+        f"Build it with: !cd {shlex.quote(str(assets.REPO_ROOT))} && python -m utils.assets build "
+        "--only sentiment --force")
+    monkeypatch.setattr(assets, "REPO_ROOT", Path("/content/drive/MyDrive/Colab Notebooks/course"))
+    assert assets.fix_command("encoder") == (
+        "!cd '/content/drive/MyDrive/Colab Notebooks/course' && python -m utils.assets build "
+        "--only encoder --force")
 
 
 def test_build_can_skip_an_asset(monkeypatch, capsys):
@@ -151,6 +157,14 @@ def test_build_can_skip_an_asset(monkeypatch, capsys):
     with pytest.raises(SystemExit):
         assets.main(["build", "--skip", "sentiment", "--only", "encoder"])
     assert "not allowed with argument" in capsys.readouterr().err
+    assert assets.main(["build", "--skip", "encoder"]) == 0  # sentiment needs it
+    assert "note: encoder is built anyway: another asset needs it" in capsys.readouterr().out
+    assets.main(["build", "--skip", *assets.ASSETS])
+    assert asked[-1] == [], "skipping everything builds nothing, not everything"
+
+
+def test_an_empty_list_builds_nothing(tmp_path):
+    assert assets.build([], root=tmp_path) == {}
 
 
 def test_unknown_asset_on_the_command_line(capsys):

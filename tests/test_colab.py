@@ -4,6 +4,7 @@ Colab's packages; the bootstrap never replaces a distribution the kernel has imp
 when it must, and is standard library only. (scripts/check_colab.py runs the real thing in an
 environment built from the snapshot.)"""
 
+import io
 import json
 import os
 import re
@@ -36,8 +37,7 @@ def first_code(path):
 
 
 def snapshot(name="pip-freeze.txt") -> dict[str, str]:
-    return {key: version
-            for key, (_, version) in colab.snapshot_pins(SNAPSHOT / name, urls=True).items()}
+    return colab.snapshot_versions(SNAPSHOT / name, urls=True)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -220,7 +220,8 @@ def test_a_lesson_without_the_sentiment_model_does_not_build_it(monkeypatch, cap
     fake = FakeColab(monkeypatch)
     run_first_cell(ROOT / "notebooks" / "07_custom_training_pt.ipynb", monkeypatch)
     assert (fake.builds, fake.skipped) == (1, ("sentiment",))
-    assert "does not use the sentiment model, so it is not built here" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "does not use the sentiment model, so this cell does not build it" in out
     run_first_cell(ROOT / "notebooks" / "02_pipeline_pt.ipynb", monkeypatch)
     assert (fake.builds, fake.skipped) == (2, ())
 
@@ -233,11 +234,38 @@ def test_which_lessons_use_the_sentiment_model(tmp_path):
     for folder in ("solutions", "notebooks", "utils/exercises"):
         (tmp_path / folder).mkdir(parents=True)
     cell = {"cell_type": "code", "source": ["tokenizer = load(checkpoint('encoder'))"]}
+    answer = {"cell_type": "code", "source": ["model = load(checkpoint('sentiment'))"]}
     for folder in ("solutions", "notebooks"):
         (tmp_path / folder / "12_new.ipynb").write_text(json.dumps({"cells": [cell]}))
-    assert not colab.uses_sentiment(tmp_path / "notebooks" / "12_new.ipynb")
+    student = tmp_path / "notebooks" / "12_new.ipynb"
+    assert not colab.uses_sentiment(student)
     (tmp_path / "utils/exercises/lesson12.py").write_text('model = load("sentiment")\n')
-    assert colab.uses_sentiment(tmp_path / "notebooks" / "12_new.ipynb")
+    assert colab.uses_sentiment(student)
+    (tmp_path / "utils/exercises/lesson12.py").unlink()
+    (tmp_path / "solutions" / "12_new.ipynb").write_text(json.dumps({"cells": [cell, answer]}))
+    assert colab.uses_sentiment(student), "only the solution's exercise answer loads it"
+    alone = tmp_path / "drive" / "uploads" / "12_new.ipynb"  # no course around it: its own cells
+    alone.parent.mkdir(parents=True)
+    alone.write_text(json.dumps({"cells": [cell]}))
+    assert not colab.uses_sentiment(alone)
+
+
+def test_the_bootstrap_asks_the_build_to_skip_the_sentiment_model(monkeypatch):
+    started = []
+
+    class Build:
+        def __init__(self, args, **kwargs):
+            started.append(args)
+            self.stdout = io.BytesIO(b"built\n")
+
+        def wait(self):
+            return 0
+
+    monkeypatch.setattr(colab.subprocess, "Popen", Build)
+    colab.build_assets(ROOT, ("sentiment",))
+    colab.build_assets(ROOT)
+    assert [args[1:] for args in started] == [
+        ["-m", "utils.assets", "build", "--skip", "sentiment"], ["-m", "utils.assets", "build"]]
 
 
 def test_first_cell_restarts_when_an_imported_package_must_change(monkeypatch, capsys):

@@ -52,9 +52,10 @@ SEED = 42
 # same arithmetic as the default, a quarter less time per step on two CPU cores). One or two
 # epochs reached 77-79% test accuracy, three about 80% (the validation split scores higher than
 # test, and reaches its best long before it, so the run does not stop early on validation).
-# Float32 on purpose: bfloat16 autocast is 1.6x faster on CPUs with bfloat16 instructions and
-# several times slower on others, and its checkpoint would differ from a float32 one.
-# benchmarks/finetune_padding.py and benchmarks/bf16_matmul.py measure the choices.
+# Float32 on purpose: bfloat16 autocast trained 1.6x faster on this CPU, which has bfloat16
+# instructions, a step took 2x (AVX-512) to 23x (AVX2) as long with those limited away, and a
+# bfloat16 checkpoint is another model than a float32 one.
+# benchmarks/finetune_padding.py and benchmarks/bf16_training_step.py measure the choices.
 FINETUNE = {"epochs": 3, "batch_size": 32, "lr": 1e-4, "warmup_ratio": 0.1,
             "weight_decay": 0.01, "max_length": 64, "fused_adamw": True}
 TARGET_ACCURACY = 0.80
@@ -133,7 +134,7 @@ def read_manifest(root: Path | None = None) -> dict:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise AssetError(f"The asset manifest {MANIFEST} is damaged ({err}). "
-                         f"Rebuild everything with: {BUILD_COMMAND} --force") from None
+                         f"Rebuild everything with: {build_command('--force')}") from None
 
 
 def _write_manifest(manifest: dict, root: Path) -> None:
@@ -142,12 +143,20 @@ def _write_manifest(manifest: dict, root: Path) -> None:
     os.replace(tmp, root / MANIFEST)
 
 
-def fix_command(name: str) -> str:
-    """The command that (re)builds asset ``name``; on Colab, as a notebook cell runs it."""
+def build_command(arguments: str = "") -> str:
+    """``python -m utils.assets build`` with ``arguments``; on Colab, as a line for a notebook
+    cell (``!cd <course> && ...``), since a cell is where a Colab learner runs commands."""
+    import shlex
+
     from utils import in_colab
 
-    command = f"{BUILD_COMMAND} --only {name} --force"
-    return f"!cd {REPO_ROOT} && {command}" if in_colab() else command
+    command = f"{BUILD_COMMAND} {arguments}".strip()
+    return f"!cd {shlex.quote(str(REPO_ROOT))} && {command}" if in_colab() else command
+
+
+def fix_command(name: str) -> str:
+    """The command that (re)builds asset ``name``."""
+    return build_command(f"--only {name} --force")
 
 
 _VERIFIED: dict[tuple, bool] = {}
@@ -458,7 +467,7 @@ def build(names: list[str] | None = None, force: bool = False, root: Path | None
     env.apply()
     root = root or assets_dir()
     root.mkdir(parents=True, exist_ok=True)
-    wanted = list(ASSETS) if not names else names
+    wanted = list(ASSETS) if names is None else names
     unknown = [n for n in wanted if n not in ASSETS]
     if unknown:
         raise AssetError(f"Unknown asset(s) {unknown}. Known assets: {', '.join(ASSETS)}.")
@@ -574,6 +583,10 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         try:
             names = args.only or [n for n in ASSETS if n not in (args.skip or [])]
+            needed = {dep for n in names for dep in ASSETS[n].needs} & set(args.skip or [])
+            if needed:
+                print(f"note: {', '.join(sorted(needed))} is built anyway: another asset needs "
+                      "it")
             summary = build(names, force=args.force)
         except AssetError as err:
             print(f"\nerror: {err}", file=sys.stderr)

@@ -122,9 +122,10 @@ def requirements(path: Path = REPO_ROOT / "requirements.txt") -> dict[str, str]:
 
 def snapshot_pins(path: Path = SNAPSHOT, urls: bool = False) -> dict[str, tuple[str, str]]:
     """Colab's recorded ``pip freeze``: ``{normalized name: (name as written, version)}``. A
-    package installed from a URL (``torch @ https://.../torch-2.11.0%2Bcpu-cp313-...whl``) is read
-    only with ``urls``: its version (``2.11.0+cpu``) is not on the package index, so it cannot be
-    a constraint."""
+    package installed from a CPython wheel's URL (``torch @ https://.../torch-2.11.0%2Bcpu-cp313-
+    ...whl``) is read only with ``urls``: its version (``2.11.0+cpu``) is not on the package index,
+    so it cannot be a constraint. Other URL lines (a pure-Python wheel, a git URL, a local file)
+    are never read."""
     pins = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         match = PIN.match(line.strip()) or (urls and URL_PIN.match(line.strip()))
@@ -132,6 +133,11 @@ def snapshot_pins(path: Path = SNAPSHOT, urls: bool = False) -> dict[str, tuple[
             name, version = match.groups()
             pins[normalize(name)] = (name, version.replace("%2B", "+"))
     return pins
+
+
+def snapshot_versions(path: Path = SNAPSHOT, urls: bool = False) -> dict[str, str]:
+    """``{normalized name: version}`` of :func:`snapshot_pins`."""
+    return {key: version for key, (_, version) in snapshot_pins(path, urls).items()}
 
 
 def normalize(name: str) -> str:
@@ -291,7 +297,7 @@ def bootstrap(repo: str | None = None, course_dir: str | None = None,
         restart_runtime()
         return
     if not sentiment:
-        print("This lesson does not use the sentiment model, so it is not built here.")
+        print("This lesson does not use the sentiment model, so this cell does not build it.")
     build_assets(course, () if sentiment else ("sentiment",))
     os.chdir(course / "notebooks")  # relative paths then read as in the committed outputs
     total = time.perf_counter() - start

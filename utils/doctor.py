@@ -123,13 +123,13 @@ def check_assets() -> Result:
     try:
         problems = {name: text for name, text in assets.status(root).items() if text != "ok"}
     except assets.AssetError as err:
-        return Result("assets", False, str(err), f"{assets.BUILD_COMMAND} --force")
+        return Result("assets", False, str(err), assets.build_command("--force"))
     if not problems:
         return Result("assets", True, f"{len(assets.ASSETS)} offline assets match their "
                                       f"checksums in {root}")
     first = next(iter(problems.values()))
     names = ", ".join(problems)
-    fix = (assets.BUILD_COMMAND if len(problems) > 1
+    fix = (assets.build_command() if len(problems) > 1
            else assets.fix_command(next(iter(problems))))
     return Result("assets", False, f"{len(problems)} of {len(assets.ASSETS)} assets not usable "
                                    f"({names}): {first}",
