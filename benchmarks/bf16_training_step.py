@@ -17,12 +17,11 @@ import subprocess
 import sys
 import time
 
-LIMITS = {"all of this CPU's": {},
-          "AVX-512 without bfloat16": {"ONEDNN_MAX_CPU_ISA": "AVX512_CORE",
-                                       "MKL_ENABLE_INSTRUCTIONS": "AVX512",
-                                       "ATEN_CPU_CAPABILITY": "avx512"},
-          "AVX2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2",
-                   "ATEN_CPU_CAPABILITY": "avx2"}}
+SWITCHES = ("ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS", "ATEN_CPU_CAPABILITY")
+# what each library may use, in the order of SWITCHES; None: everything this CPU has
+LIMITS = {"all of this CPU's": None,
+          "AVX-512 without bfloat16": ("AVX512_CORE", "AVX512", "avx512"),
+          "AVX2": ("AVX2", "AVX2", "avx2")}
 
 
 def measure(steps: int) -> dict:
@@ -68,9 +67,10 @@ def main():
     print(f"machine: {common.machine()}")
     rows = []
     for label, limit in LIMITS.items():
-        env = {k: v for k, v in os.environ.items() if k not in LIMITS["AVX2"]}
+        env = {k: v for k, v in os.environ.items() if k not in SWITCHES}
+        env.update(zip(SWITCHES, limit or ()))
         out = subprocess.run([sys.executable, __file__, "--child", "--steps", str(args.steps)],
-                             env={**env, **limit}, capture_output=True, text=True, check=True,
+                             env=env, capture_output=True, text=True, check=True,
                              cwd=os.path.dirname(here)).stdout
         t = json.loads(out.strip().splitlines()[-1])
         rows.append([label, f"{t['float32']:.2f} s", f"{t['bfloat16']:.2f} s",

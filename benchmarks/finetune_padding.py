@@ -97,9 +97,9 @@ def run(spec, data, tokenizer, epochs, target, eval_every):
         label2id={v: k for k, v in LABELS.items()})
     lengths = [len(x["input_ids"]) for x in train]
     plan = [b for e in range(epochs) for b in batches_for(strategy, lengths, cfg["batch_size"], e)]
-    frozen = model.bert.encoder.layer[:spec["frozen_layers"]] if spec["frozen_layers"] else []
-    for part in [model.bert.embeddings, *frozen] if frozen else []:
-        part.requires_grad_(False)
+    if spec["frozen_layers"]:
+        for part in [model.bert.embeddings, *model.bert.encoder.layer[:spec["frozen_layers"]]]:
+            part.requires_grad_(False)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
                                   lr=cfg["lr"], weight_decay=cfg["weight_decay"],
                                   fused=spec["fused"] or None)

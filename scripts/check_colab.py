@@ -61,30 +61,23 @@ print(f"Colab-shaped kernel: numpy {numpy.__version__}, pandas {pandas.__version
 """
 
 
-def snapshot_versions() -> dict[str, str]:
-    return {key: f"{name}=={version}"
-            for key, (name, version) in colab.snapshot_pins(SNAPSHOT).items()}
-
-
 def build_venv(venv: Path) -> float:
     """The Colab-shaped environment; returns seconds spent. An environment left by an earlier
     run (with the course's profile installed into it) is put back to Colab's versions first."""
     marker = venv / ".colab-snapshot"
     python = str(venv / "bin" / "python")
     start = time.perf_counter()
+    colab_has = colab.snapshot_requirements(SNAPSHOT)
+    pins = [colab_has[colab.normalize(name)] for name in FROM_SNAPSHOT]
     if marker.exists() and marker.read_text() == SNAPSHOT.read_text():
-        versions = snapshot_versions()
-        added = [n for n, _, _ in colab.read_profile() if colab.normalize(n) not in versions]
+        added = [n for n, _, _ in colab.read_profile() if colab.normalize(n) not in colab_has]
         subprocess.run([python, "-m", "pip", "uninstall", "-q", "-y", *added],
                        capture_output=True)
-        pins = [versions[colab.normalize(name)] for name in FROM_SNAPSHOT]
         subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check",
                         *pins], check=True, capture_output=True)
         return time.perf_counter() - start
     shutil.rmtree(venv, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    versions = snapshot_versions()
-    pins = [versions[colab.normalize(name)] for name in FROM_SNAPSHOT]
     print(f"building the Colab-shaped environment: {TORCH_CPU} (CPU), {', '.join(pins)} …",
           flush=True)
     subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q",

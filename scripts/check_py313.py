@@ -79,8 +79,8 @@ def resolved(report: dict) -> dict[str, str]:
 
 
 def snapshot_constraints(path: Path, skip: set[str]) -> str:
-    return "".join(f"{name}=={version}\n" for key, (name, version)
-                   in colab.snapshot_pins(path).items() if key not in skip)
+    return "".join(f"{requirement}\n" for key, requirement
+                   in colab.snapshot_requirements(path).items() if key not in skip)
 
 
 def check_local(python_version: str) -> list[str]:

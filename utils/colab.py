@@ -18,6 +18,7 @@ another copy (a fork) and ``--check`` only verifies them.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -138,6 +139,11 @@ def snapshot_pins(path: Path = SNAPSHOT, urls: bool = False) -> dict[str, tuple[
 def snapshot_versions(path: Path = SNAPSHOT, urls: bool = False) -> dict[str, str]:
     """``{normalized name: version}`` of :func:`snapshot_pins`."""
     return {key: version for key, (_, version) in snapshot_pins(path, urls).items()}
+
+
+def snapshot_requirements(path: Path = SNAPSHOT) -> dict[str, str]:
+    """``{normalized name: "name==version"}`` of :func:`snapshot_pins`, as pip reads them."""
+    return {key: f"{name}=={version}" for key, (name, version) in snapshot_pins(path).items()}
 
 
 def normalize(name: str) -> str:
@@ -329,8 +335,6 @@ def first_cell_branch(repo: str = None, sentiment: bool = True) -> str:
 def uses_sentiment(path: Path) -> bool:
     """Whether the lesson of notebook ``path`` loads the sentiment checkpoint: its solution's code
     or its exercise checks (``utils/exercises/lessonNN.py``) name it."""
-    import json
-
     root = path.resolve().parent.parent
     solution = root / "solutions" / path.name
     cells = json.loads((solution if solution.exists() else path).read_text(encoding="utf-8"))
