@@ -289,6 +289,34 @@ def test_first_cell_stops_with_one_message_when_the_clone_fails(tmp_path, monkey
     assert not (tmp_path / "course").exists()
 
 
+def test_first_cell_stops_with_one_message_on_an_older_course(tmp_path, monkeypatch, capsys):
+    """A COURSE_DIR (or COURSE_REPO) holding the course from before this notebook: its
+    bootstrap() has no ``sentiment`` argument. The cell says so instead of a TypeError, and a
+    run after the copy is updated imports the updated one."""
+    old = tmp_path / "course"
+    (old / "utils").mkdir(parents=True)
+    (old / "utils" / "__init__.py").write_text("")
+    (old / "utils" / "colab.py").write_text("def bootstrap(repo=None, course_dir=None):\n"
+                                            "    raise AssertionError('never called')\n")
+    for name in [n for n in sys.modules if n.split(".")[0] == "utils"]:
+        monkeypatch.delitem(sys.modules, name)
+    with pytest.raises(SystemExit) as stop:
+        run_first_cell(ROOT / "solutions" / "07_custom_training_pt.ipynb", monkeypatch,
+                       course_dir=old)
+    assert str(stop.value) == (
+        f"{old} holds an older copy of the course than this notebook. Update it (!git -C {old} "
+        f"pull) or delete it (!rm -rf {old}), then run this cell again.")
+    assert not [n for n in sys.modules if n.split(".")[0] == "utils"], "the old copy is forgotten"
+
+    # The learner updates the copy and runs the cell again: the updated copy is the one used.
+    (old / "utils" / "colab.py").write_text(
+        "CELL_VERSION = 2\n\n\ndef bootstrap(repo=None, course_dir=None, sentiment=True):\n"
+        "    print('bootstrap from the updated copy, sentiment =', sentiment)\n")
+    capsys.readouterr()
+    run_first_cell(ROOT / "solutions" / "07_custom_training_pt.ipynb", monkeypatch, course_dir=old)
+    assert capsys.readouterr().out == "bootstrap from the updated copy, sentiment = False\n"
+
+
 def test_first_cell_reports_a_pip_failure_in_one_line(monkeypatch):
     fake = FakeColab(monkeypatch)
     monkeypatch.setattr(colab, "_pip", lambda args: subprocess.CompletedProcess(

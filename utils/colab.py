@@ -61,6 +61,11 @@ KEEP_COLABS = {
 LOCAL_ONLY = {"jupyterlab", "ipykernel", "ipywidgets", "nbformat", "nbclient", "pytest",
               "pytest-xdist", "pytest-socket", "nbval", "playwright", "psutil", "ruff"}
 
+# What the first cell below expects of this module; the cell stops with one message when the
+# course it finds is older (version 2: ``bootstrap(..., sentiment=False)``). Raise it, and the
+# number in FIRST_CELL, when the cell starts to need something an older copy lacks.
+CELL_VERSION = 2
+
 # The Colab branch of every notebook's first cell, written into each notebook by
 # ``python -m utils.colab badges`` (the clone address comes from GITHUB_REPO).
 FIRST_CELL = '''\
@@ -79,8 +84,13 @@ if "google.colab" in sys.modules:  # Colab: get the course, add what Colab lacks
                              f"{{clone.stderr.strip()}}\\nTo use another copy (a fork, a folder "
                              "in Drive), run %env COURSE_REPO=<its URL or path>, then this cell.")
     sys.path.insert(0, COURSE_DIR)
-    from utils.colab import bootstrap
-    bootstrap(COURSE_REPO, COURSE_DIR{sentiment})
+    from utils import colab
+    if getattr(colab, "CELL_VERSION", 1) < 2:  # a copy of the course older than this notebook
+        [sys.modules.pop(name) for name in list(sys.modules) if name.split(".")[0] == "utils"]
+        raise SystemExit(f"{{COURSE_DIR}} holds an older copy of the course than this notebook. "
+                         f"Update it (!git -C {{COURSE_DIR}} pull) or delete it (!rm -rf "
+                         f"{{COURSE_DIR}}), then run this cell again.")
+    colab.bootstrap(COURSE_REPO, COURSE_DIR{sentiment})
 '''
 # What the first cell adds for a lesson that never loads the sentiment checkpoint: on a CPU
 # runtime its fine-tune is most of the cell's time, so such a lesson does not build it.
