@@ -44,10 +44,11 @@ PEAK = ("import resource, sys\n"
 
 def measure(path: Path, save: bool = False, proportional: bool = False,
             budget_gib: float = DEFAULT_BUDGET_GIB
-            ) -> tuple[float, float, float, float, float | None, float]:
+            ) -> tuple[float, float, float, float, float | None, float, bool]:
     """(kernel peak MiB, kernel + children peak MiB, seconds, sampler CPU seconds, with
-    ``proportional`` the peak of the kernel's and children's summed PSS in MiB (else None), and
-    the peak the budget counts in MiB: the RSS sum, or the PSS sum where that is over it)."""
+    ``proportional`` the peak of the kernel's and children's summed PSS in MiB (else None), the
+    peak the budget counts in MiB: the RSS sum, or the PSS sum where that is over it, and whether
+    a PSS sum was read for it)."""
     nb = nbformat.read(str(path), as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(PEAK))
     samplers = [TreePeak(include_root=False)]  # this process's descendants: the kernel's tree
@@ -70,7 +71,7 @@ def measure(path: Path, save: bool = False, proportional: bool = False,
     pss = samplers[1].peak / MIB if proportional else None
     return (kernel, max(samplers[0].peak / MIB, kernel), seconds,
             sum(sampler.cpu_seconds for sampler in samplers), pss,
-            max(samplers[0].budget_peak / MIB, kernel))
+            max(samplers[0].budget_peak / MIB, kernel), samplers[0].pss_samples > 0)
 
 
 def main():
@@ -98,13 +99,13 @@ def main():
     print(f"machine: {common.machine()}\n", flush=True)
     rows, over = [], []
     for path in paths:
-        kernel, tree, seconds, cpu, pss, counted = measure(path, args.save, args.proportional,
-                                                           args.budget)
+        kernel, tree, seconds, cpu, pss, counted, read_pss = measure(
+            path, args.save, args.proportional, args.budget)
         verdict = "over" if counted > args.budget * 1024 else "ok"
         if verdict == "over":
             over.append(path.name)
         shared = [f"{pss:,.0f} MiB"] if args.proportional else []
-        if tree > args.budget * 1024:  # the RSS sum is over: the verdict is the PSS sum's
+        if read_pss:  # the RSS sum was over the budget: the verdict is the PSS sum's
             verdict += (f" (PSS {counted:,.0f} MiB)" if verdict == "over"
                         else " (as PSS; the RSS sum is over)")
         rows.append([path.name, f"{kernel:,.0f} MiB", f"{tree:,.0f} MiB", *shared,

@@ -54,11 +54,18 @@ def total_memory(processes: list[psutil.Process], proportional: bool = False) ->
     """Summed resident bytes; with ``proportional``, the proportional set size (PSS, Linux):
     each page shared by several processes is divided between them, so the sum counts it once.
     PSS is slower to read (the kernel walks each process's mappings: about 30 ms for lesson 11's
-    processes), which is why the budget reads RSS; psutil offers it on Linux only."""
+    processes), which is why the budget reads it only above the budget; psutil offers it on
+    Linux only. A process whose PSS may not be read counts with its RSS."""
     total = 0
     for process in processes:
         try:
-            total += process.memory_full_info().pss if proportional else process.memory_info().rss
+            if proportional:
+                try:
+                    total += process.memory_full_info().pss
+                    continue
+                except (psutil.AccessDenied, AttributeError):  # not readable, or not Linux
+                    pass
+            total += process.memory_info().rss
         except psutil.Error:  # ended between the listing and the reading
             pass
     return total
@@ -155,6 +162,9 @@ def _is_cell(item) -> bool:
 # as the RSS sum), over the 3 GiB budget; the script alone peaks at about 2.5 GiB. It keeps a
 # budget of its own until the lesson is made smaller; every other notebook has the default.
 OVER_BUDGET = {"11_distributed_tf.ipynb": 3.5}
+# Where the PSS cannot be read (macOS, Windows) the budget counts the RSS sum, in which lesson 11's
+# shared libraries count once per process (3,144-3,896 MiB measured on Linux): 4.5 GiB there.
+OVER_BUDGET_RSS_ONLY = {"11_distributed_pt.ipynb": 4.5, "11_distributed_tf.ipynb": 4.5}
 
 
 class NotebookMemoryBudget:
@@ -176,7 +186,8 @@ class NotebookMemoryBudget:
                                pss_above=int(self.budget(item.parent.nodeid) * 2**30))
 
     def budget(self, notebook: str) -> float:
-        return max(self.budget_gib, OVER_BUDGET.get(Path(notebook).name, 0))
+        own = OVER_BUDGET if sys.platform.startswith("linux") else OVER_BUDGET_RSS_ONLY
+        return max(self.budget_gib, own.get(Path(notebook).name, 0))
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):

@@ -291,30 +291,44 @@ def test_first_cell_stops_with_one_message_when_the_clone_fails(tmp_path, monkey
 
 def test_first_cell_stops_with_one_message_on_an_older_course(tmp_path, monkeypatch, capsys):
     """A COURSE_DIR (or COURSE_REPO) holding the course from before this notebook: its
-    bootstrap() has no ``sentiment`` argument. The cell says so instead of a TypeError, and a
-    run after the copy is updated imports the updated one."""
-    old = tmp_path / "course"
+    bootstrap() has no ``sentiment`` argument, or there is no utils/colab.py at all. The cell
+    says so in one message instead of a TypeError or an ImportError, and a run after the copy is
+    updated imports the updated one."""
+    old = tmp_path / "old course"  # a folder name with a space, as in Drive's "My Drive"
     (old / "utils").mkdir(parents=True)
     (old / "utils" / "__init__.py").write_text("")
-    (old / "utils" / "colab.py").write_text("def bootstrap(repo=None, course_dir=None):\n"
-                                            "    raise AssertionError('never called')\n")
+    message = (
+        f"{old} holds a copy of the course older than this notebook. If {colab.repo_url()} is a "
+        "fork or a folder of yours, update it first (GitHub: Sync fork), or point the cell at a "
+        f"newer copy with %env COURSE_REPO=<URL or path>. Then remove the old copy (!rm -rf "
+        f"'{old}') and run this cell again.")
+    notebook = ROOT / "solutions" / "07_custom_training_pt.ipynb"
     for name in [n for n in sys.modules if n.split(".")[0] == "utils"]:
         monkeypatch.delitem(sys.modules, name)
-    with pytest.raises(SystemExit) as stop:
-        run_first_cell(ROOT / "solutions" / "07_custom_training_pt.ipynb", monkeypatch,
-                       course_dir=old)
-    assert str(stop.value) == (
-        f"{old} holds an older copy of the course than this notebook. Update it (!git -C {old} "
-        f"pull) or delete it (!rm -rf {old}), then run this cell again.")
-    assert not [n for n in sys.modules if n.split(".")[0] == "utils"], "the old copy is forgotten"
+    # This environment's editable install would find utils.colab in this checkout when the old
+    # copy lacks it; Colab has no such install.
+    monkeypatch.setattr(sys, "meta_path", [f for f in sys.meta_path if "editable" not in repr(f)])
+    for colab_py in (None, "def bootstrap(repo=None, course_dir=None):\n"
+                           "    raise AssertionError('never called')\n"):
+        if colab_py:
+            (old / "utils" / "colab.py").write_text(colab_py)
+        with pytest.raises(SystemExit) as stop:
+            run_first_cell(notebook, monkeypatch, course_dir=old)
+        assert str(stop.value) == message
+        assert not [n for n in sys.modules if n.split(".")[0] == "utils"], "the old copy is gone"
 
     # The learner updates the copy and runs the cell again: the updated copy is the one used.
     (old / "utils" / "colab.py").write_text(
-        "CELL_VERSION = 2\n\n\ndef bootstrap(repo=None, course_dir=None, sentiment=True):\n"
+        f"CELL_VERSION = {colab.CELL_VERSION}\n\n\n"
+        "def bootstrap(repo=None, course_dir=None, sentiment=True):\n"
         "    print('bootstrap from the updated copy, sentiment =', sentiment)\n")
     capsys.readouterr()
-    run_first_cell(ROOT / "solutions" / "07_custom_training_pt.ipynb", monkeypatch, course_dir=old)
+    run_first_cell(notebook, monkeypatch, course_dir=old)
     assert capsys.readouterr().out == "bootstrap from the updated copy, sentiment = False\n"
+
+
+def test_first_cell_checks_the_current_cell_version():
+    assert f'getattr(colab, "CELL_VERSION", 1) < {colab.CELL_VERSION}:' in colab.first_cell_branch()
 
 
 def test_first_cell_reports_a_pip_failure_in_one_line(monkeypatch):

@@ -69,7 +69,8 @@ def test_proportional_sampling_counts_a_shared_page_once():
             sampler.watch(parent.pid)
         samplers[2].watch(parent.pid, pss_above=600 * MIB)  # as the budget reads it
         deadline = time.monotonic() + 60
-        while (samplers[0].peak < 790 * MIB or samplers[1].peak < 390 * MIB) and (
+        while (samplers[0].peak < 790 * MIB or samplers[1].peak < 390 * MIB
+               or samplers[2].pss_samples == 0) and (
                 parent.poll() is None and time.monotonic() < deadline):
             time.sleep(0.1)
     finally:

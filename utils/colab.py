@@ -44,7 +44,7 @@ NO_DEPS_MARK = "# [no-deps]"
 # why; tests/test_colab.py checks that every local pin is either here, in the profile, equal to
 # Colab's, or a local-only tool.
 KEEP_COLABS = {
-    "torch": "Colab's CUDA build; the lessons need no particular 2.x release",
+    "torch": "Colab's CUDA build; the course needs 2.4 or later (fused AdamW on the CPU)",
     "tensorflow": "2.20 runs every lesson (scripts/check_colab.py); reinstalling costs minutes",
     "tf-keras": "matches Colab's TensorFlow 2.20",
     "keras": "Keras 3 is not used by the lessons (tf-keras is)",
@@ -62,8 +62,8 @@ LOCAL_ONLY = {"jupyterlab", "ipykernel", "ipywidgets", "nbformat", "nbclient", "
               "pytest-xdist", "pytest-socket", "nbval", "playwright", "psutil", "ruff"}
 
 # What the first cell below expects of this module; the cell stops with one message when the
-# course it finds is older (version 2: ``bootstrap(..., sentiment=False)``). Raise it, and the
-# number in FIRST_CELL, when the cell starts to need something an older copy lacks.
+# course it finds is older (version 2: ``bootstrap(..., sentiment=False)``). Raise it when the
+# cell starts to need something an older copy lacks (``badges`` writes it into every cell).
 CELL_VERSION = 2
 
 # The Colab branch of every notebook's first cell, written into each notebook by
@@ -72,7 +72,7 @@ FIRST_CELL = '''\
 import sys
 
 if "google.colab" in sys.modules:  # Colab: get the course, add what Colab lacks, build checkpoints
-    import os, shutil, subprocess
+    import os, shlex, shutil, subprocess
     COURSE_REPO = os.environ.get("COURSE_REPO", "{url}")
     COURSE_DIR = os.environ.get("COURSE_DIR", "/content/course")
     if not os.path.isdir(f"{{COURSE_DIR}}/utils"):
@@ -84,12 +84,18 @@ if "google.colab" in sys.modules:  # Colab: get the course, add what Colab lacks
                              f"{{clone.stderr.strip()}}\\nTo use another copy (a fork, a folder "
                              "in Drive), run %env COURSE_REPO=<its URL or path>, then this cell.")
     sys.path.insert(0, COURSE_DIR)
-    from utils import colab
-    if getattr(colab, "CELL_VERSION", 1) < 2:  # a copy of the course older than this notebook
-        [sys.modules.pop(name) for name in list(sys.modules) if name.split(".")[0] == "utils"]
-        raise SystemExit(f"{{COURSE_DIR}} holds an older copy of the course than this notebook. "
-                         f"Update it (!git -C {{COURSE_DIR}} pull) or delete it (!rm -rf "
-                         f"{{COURSE_DIR}}), then run this cell again.")
+    try:
+        from utils import colab
+    except ImportError:  # a copy from before the course ran on Colab
+        colab = None
+    if getattr(colab, "CELL_VERSION", 1) < {cell_version}:  # a copy older than this notebook
+        for name in [name for name in sys.modules if name.split(".")[0] == "utils"]:
+            del sys.modules[name]  # so that the next run imports the updated copy
+        raise SystemExit(f"{{COURSE_DIR}} holds a copy of the course older than this notebook. "
+                         f"If {{COURSE_REPO}} is a fork or a folder of yours, update it first "
+                         "(GitHub: Sync fork), or point the cell at a newer copy with %env "
+                         "COURSE_REPO=<URL or path>. Then remove the old copy (!rm -rf "
+                         f"{{shlex.quote(COURSE_DIR)}}) and run this cell again.")
     colab.bootstrap(COURSE_REPO, COURSE_DIR{sentiment})
 '''
 # What the first cell adds for a lesson that never loads the sentiment checkpoint: on a CPU
@@ -339,7 +345,8 @@ def badge(path: str, repo: str = None, branch: str = None) -> str:
 
 
 def first_cell_branch(repo: str = None, sentiment: bool = True) -> str:
-    return FIRST_CELL.format(url=repo_url(repo), sentiment="" if sentiment else NO_SENTIMENT)
+    return FIRST_CELL.format(url=repo_url(repo), sentiment="" if sentiment else NO_SENTIMENT,
+                             cell_version=CELL_VERSION)
 
 
 def uses_sentiment(path: Path) -> bool:
