@@ -145,3 +145,35 @@ def test_too_little_memory_and_disk():
 def test_bad_arguments():
     result, _ = run_doctor("--cells", "0", "--skip-kernel")
     assert result.returncode == 2 and "--cells must be at least 1" in result.stderr
+
+
+def test_on_colab_the_versions_are_the_colab_profiles(monkeypatch):
+    """Colab keeps its own numpy, TensorFlow, torch...; the doctor checks what the first cell
+    installs (colab/requirements.txt), not the local pins, which Colab never matches."""
+    from utils import colab
+
+    profile = {colab.normalize(name): version for name, version, _ in colab.read_profile()}
+    monkeypatch.setattr(colab, "installed_version",
+                        lambda name: profile.get(colab.normalize(name)))
+    result = doctor.check_versions(colab=True)
+    assert result.ok, result.detail
+    assert f"all {len(profile)} packages of the course's Colab profile" in result.detail
+
+    profile["transformers"] = "5.15.0"  # Colab's own, as before the first cell ran
+    result = doctor.check_versions(colab=True)
+    assert not result.ok
+    assert "transformers 5.15.0 (profile 4.50.3)" in result.detail
+    assert "first cell again" in result.fix
+
+
+def test_on_colab_a_missing_sentiment_model_is_explained(monkeypatch):
+    statuses = {name: "ok" for name in assets.ASSETS}
+    statuses["sentiment"] = "not built"
+    monkeypatch.setattr(assets, "status", lambda root=None: dict(statuses))
+    monkeypatch.setenv("COLAB_RELEASE_TAG", "test")
+    result = doctor.check_assets()
+    assert not result.ok and "(sentiment): not built; on Colab the first cell of lessons 04-11" \
+        in result.detail
+    assert result.fix.startswith("!cd ")  # the line for a notebook cell
+    monkeypatch.delenv("COLAB_RELEASE_TAG")
+    assert "on Colab" not in doctor.check_assets().detail

@@ -7,7 +7,8 @@
 Checks, in order:
 
 * ``python``    the interpreter is Python 3.10-3.13;
-* ``versions``  every package pinned in ``requirements.txt`` is installed at that version;
+* ``versions``  every package pinned in ``requirements.txt`` is installed at that version (on
+                Colab: every package of the Colab profile, ``colab/requirements.txt``);
 * ``assets``    ``python -m utils.assets verify``: every offline asset matches its checksums;
 * ``kernel``    a Jupyter kernel of the kind the notebooks use (``python3``) starts and answers;
 * ``lesson``    the first code cells of a student notebook run in that kernel without an error;
@@ -82,9 +83,17 @@ def check_python() -> Result:
                   "(PYTHON=python3.11 make setup)")
 
 
-def check_versions(requirements: Path = REQUIREMENTS) -> Result:
+def check_versions(requirements: Path = REQUIREMENTS, colab: bool | None = None) -> Result:
+    """The pins of ``requirements`` are installed; on Colab (``colab``, by default when running
+    there) the pins of the course's Colab profile instead: the rest is Colab's own, on purpose."""
     from importlib import metadata
 
+    from utils import in_colab
+
+    if colab is None:
+        colab = in_colab()
+    if colab:
+        return _check_colab_profile()
     if not requirements.is_file():
         return Result("versions", False, f"{requirements.name} not found next to utils/",
                       "run the doctor from a complete copy of the course (git clone)")
@@ -113,6 +122,24 @@ def check_versions(requirements: Path = REQUIREMENTS) -> Result:
                   "environment); check that Jupyter uses that environment's Python")
 
 
+def _check_colab_profile() -> Result:
+    from utils import colab
+
+    profile = colab.read_profile()
+    wrong = [f"{name} {colab.installed_version(name) or 'missing'} (profile {version})"
+             for name, version, _ in profile
+             if not _matches(colab.installed_version(name) or "", version)]
+    if not wrong:
+        return Result("versions", True,
+                      f"all {len(profile)} packages of the course's Colab profile "
+                      "(colab/requirements.txt) are installed at their versions; the others are "
+                      "Colab's own")
+    return Result("versions", False, f"{len(wrong)} of the Colab profile's {len(profile)} "
+                                     f"packages not at their version: {', '.join(wrong[:4])}"
+                                     + (" ..." if len(wrong) > 4 else ""),
+                  "run the notebook's first cell again: it installs them")
+
+
 def check_assets() -> Result:
     try:
         from utils import assets
@@ -129,6 +156,11 @@ def check_assets() -> Result:
                                       f"checksums in {root}")
     first = next(iter(problems.values()))
     names = ", ".join(problems)
+    from utils import in_colab
+
+    if "sentiment" in problems and in_colab():
+        first += ("; on Colab the first cell of lessons 04-11 does not build the sentiment "
+                  "model, which only lessons 00-03 use")
     fix = (assets.build_command() if len(problems) > 1
            else assets.fix_command(next(iter(problems))))
     return Result("assets", False, f"{len(problems)} of {len(assets.ASSETS)} assets not usable "
