@@ -33,7 +33,7 @@ from utils.generate import coalesce_streams, run_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the sampler is the test suite's own (tests/memory_budget.py)
-from tests.memory_budget import DEFAULT_BUDGET_GIB, TreePeak  # noqa: E402
+from tests.memory_budget import DEFAULT_BUDGET_GIB, PSS_READABLE, TreePeak  # noqa: E402
 
 MIB = 2**20
 PSS_INTERVAL_S = 0.5  # reading PSS costs more than RSS
@@ -86,7 +86,7 @@ def main():
                         help="also sample the summed proportional set size (PSS, Linux), which "
                              "counts a page that processes share once (every 0.5 s)")
     args = parser.parse_args()
-    if args.proportional and not sys.platform.startswith("linux"):
+    if args.proportional and not PSS_READABLE:
         parser.error("--proportional reads the proportional set size, which psutil offers on "
                      "Linux only")
     if args.proportional and args.save:

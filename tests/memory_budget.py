@@ -31,6 +31,7 @@ import psutil
 import pytest
 
 DEFAULT_BUDGET_GIB = 3.0
+PSS_READABLE = sys.platform.startswith("linux")  # psutil reads the PSS on Linux only
 INTERVAL_S = 0.25
 MIB = 2**20
 
@@ -108,7 +109,7 @@ class TreePeak:
     def watch(self, pid: int | None, pss_above: int | None = None) -> None:
         with self._lock:
             self.pid, self.peak, self.budget_peak, self.pss_samples = pid, 0, 0, 0
-            self.pss_above = pss_above if sys.platform.startswith("linux") else None
+            self.pss_above = pss_above if PSS_READABLE else None
         if pid is not None and self._thread is None:
             self._thread = threading.Thread(target=self._run, name="memory-budget", daemon=True)
             self._thread.start()
@@ -186,7 +187,7 @@ class NotebookMemoryBudget:
                                pss_above=int(self.budget(item.parent.nodeid) * 2**30))
 
     def budget(self, notebook: str) -> float:
-        own = OVER_BUDGET if sys.platform.startswith("linux") else OVER_BUDGET_RSS_ONLY
+        own = OVER_BUDGET if PSS_READABLE else OVER_BUDGET_RSS_ONLY
         return max(self.budget_gib, own.get(Path(notebook).name, 0))
 
     @pytest.hookimpl(hookwrapper=True)

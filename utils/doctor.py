@@ -126,9 +126,10 @@ def _check_colab_profile() -> Result:
     from utils import colab
 
     profile = colab.read_profile()
-    wrong = [f"{name} {colab.installed_version(name) or 'missing'} (profile {version})"
-             for name, version, _ in profile
-             if not _matches(colab.installed_version(name) or "", version)]
+    wrong = []
+    for requirement, _ in colab.install_plan(profile):  # what the first cell would install
+        name, version = requirement.split("==")
+        wrong.append(f"{name} {colab.installed_version(name) or 'missing'} (profile {version})")
     if not wrong:
         return Result("versions", True,
                       f"all {len(profile)} packages of the course's Colab profile "
