@@ -233,10 +233,8 @@ def finetune(env: dict, device: str, steps: int | None) -> int:
 import json, sys, torch
 from utils import assets
 device, steps = sys.argv[1], int(sys.argv[2])
-if steps:  # the quick run: the first `steps` batches of one epoch
-    batches = assets._length_grouped_batches
-    assets._length_grouped_batches = lambda *a: batches(*a)[:steps]
-    assets.FINETUNE["epochs"] = 1
+if steps:  # the quick run: the first `steps` batches of the build's plan
+    assets.FINETUNE["steps"] = steps
 has_gpu, results = torch.cuda.is_available, {}
 for where in dict.fromkeys(["cpu", device]):  # the device's checkpoint last: the lessons use it
     torch.cuda.is_available = has_gpu if where == "cuda" else (lambda: False)
