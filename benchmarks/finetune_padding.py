@@ -29,12 +29,13 @@ from transformers import (
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
 from utils import checkpoint, load_polarity
-from utils.assets import FINETUNE, LABELS, SEED, _length_grouped_batches
+from utils.assets import FINETUNE, LABELS, SEED, _length_grouped_batches, sentiment_plan
 
 # name: how the run differs from the defaults below (3 epochs of length-grouped batches with fused
 # AdamW). The first three use PyTorch's default AdamW, as the build did before it switched to the
-# fused one (the same arithmetic in one kernel). "steps" cuts the plan after that many steps (the
-# schedule then ends there); "lr", "batch_size" and "max_length" replace the recipe's values.
+# fused one (the same arithmetic in one kernel). "steps" trains on the build's own plan
+# (utils.assets.sentiment_plan, the schedule ending there); "lr", "batch_size" and "max_length"
+# replace the recipe's values.
 DEFAULTS = {"batching": "group_by_length", "fused": True, "epochs": None, "frozen_layers": 0,
             "bf16": False, "steps": None}
 BUILD = f"the build ({FINETUNE['steps']} steps)"
@@ -106,8 +107,11 @@ def run(spec, data, tokenizer, epochs, target, eval_every):
         checkpoint("encoder", verbose=False), num_labels=2, id2label=LABELS,
         label2id={v: k for k, v in LABELS.items()})
     lengths = [len(x["input_ids"]) for x in train]
-    plan = [b for e in range(epochs) for b in batches_for(strategy, lengths, cfg["batch_size"], e)]
-    plan = plan[:spec["steps"]] if spec["steps"] else plan  # the build: the same as its own plan
+    if spec["steps"]:  # the build's own plan, whatever --epochs says
+        plan = sentiment_plan(lengths, cfg["batch_size"], spec["steps"])
+    else:
+        plan = [b for e in range(epochs)
+                for b in batches_for(strategy, lengths, cfg["batch_size"], e)]
     if spec["frozen_layers"]:
         for part in [model.bert.embeddings, *model.bert.encoder.layer[:spec["frozen_layers"]]]:
             part.requires_grad_(False)

@@ -331,6 +331,15 @@ def _length_grouped_batches(lengths: list[int], batch_size: int, seed: int) -> l
     return batches
 
 
+def sentiment_plan(lengths: list[int], batch_size: int, steps: int) -> list[list[int]]:
+    """The sentiment build's batches: passes over the data, each length-grouped anew (seed
+    SEED + pass), cut after ``steps`` batches."""
+    passes = -(-steps * batch_size // len(lengths))  # rounded up
+    plan = [b for epoch in range(passes)
+            for b in _length_grouped_batches(lengths, batch_size, SEED + epoch)]
+    return plan[:steps]
+
+
 def build_sentiment(out: Path, root: Path) -> dict:
     import torch
     from transformers import (
@@ -363,11 +372,8 @@ def build_sentiment(out: Path, root: Path) -> dict:
 
     train = encode(splits["train"])
     collate = DataCollatorWithPadding(tokenizer)
-    lengths = [len(x["input_ids"]) for x in train]
-    passes = -(-cfg["steps"] * cfg["batch_size"] // len(train))  # passes over the data, rounded up
-    batches = [b for epoch in range(passes)
-               for b in _length_grouped_batches(lengths, cfg["batch_size"], SEED + epoch)]
-    batches = batches[:cfg["steps"]]
+    batches = sentiment_plan([len(x["input_ids"]) for x in train], cfg["batch_size"],
+                             cfg["steps"])
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg["lr"],
                                   weight_decay=cfg["weight_decay"],
                                   fused=cfg.get("fused_adamw") or None)
