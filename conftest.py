@@ -2,7 +2,10 @@
 
 Solution notebooks (solutions/) run under nbval with their committed outputs compared.
 Student notebooks (notebooks/) run in nbval's lax mode: every cell must run, except the
-exercise stubs, which the generator tags ``raises-exception``; outputs are not compared.
+exercise stubs, which the generator tags ``raises-exception``; outputs are not compared. When a
+run collects both copies of a lesson, the student copy runs in its solution's kernel from the
+first cell where the two differ (tests/paired_notebooks.py; ``--separate-student-runs`` gives it
+a kernel of its own).
 
 Scheduling (``make test`` runs ``pytest -n 2 --dist loadfile --no-loadscope-reorder``): a
 notebook's cells run in order in one kernel on one worker, and a module's fixtures are built
@@ -52,7 +55,7 @@ if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1) > 1:
     for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
         os.environ.setdefault(_name, "1")
 
-pytest_plugins = ["tests.memory_budget"]
+pytest_plugins = ["tests.memory_budget", "tests.paired_notebooks"]
 
 ROOT = Path(__file__).resolve().parent
 STUDENT_DIR = ROOT / "notebooks"

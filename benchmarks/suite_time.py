@@ -72,14 +72,31 @@ def _file_index() -> dict[str, str]:
     return index
 
 
+# A student copy's cells that run in its solution's kernel (tests/paired_notebooks.py) are
+# test cases of the solution's file named "notebooks Cell N": they count for the student copy.
+STUDENT_CELL = re.compile(r"notebooks Cell \d+$")
+
+
 def file_of(case: ET.Element, index: dict[str, str]) -> str:
-    if case.get("file"):
-        return case.get("file")
-    classname = case.get("classname", "")
-    for prefix in sorted(index, key=len, reverse=True):
-        if classname == prefix or classname.startswith(prefix + "."):
-            return index[prefix]
-    return classname or case.get("name", "?")
+    path = case.get("file")
+    if not path:
+        classname = case.get("classname", "")
+        for prefix in sorted(index, key=len, reverse=True):
+            if classname == prefix or classname.startswith(prefix + "."):
+                path = index[prefix]
+                break
+        else:
+            return classname or case.get("name", "?")
+    if STUDENT_CELL.match(case.get("name", "")) and path.startswith("solutions/"):
+        return "notebooks/" + path.removeprefix("solutions/")
+    return path
+
+
+def scheduled_file(path: str, files: dict) -> str:
+    """The file whose kernel ran ``path``'s tests: a student copy that ran in its solution's
+    kernel (its solution is in the same report) is scheduled with that solution."""
+    solution = "solutions/" + path.removeprefix("notebooks/")
+    return solution if path.startswith("notebooks/") and solution in files else path
 
 
 def read_report(junit: Path) -> tuple[dict[str, dict], float | None]:
@@ -127,6 +144,10 @@ def table(files: dict[str, dict], wall: float | None) -> str:
     summary = [f"sum of test times: {total:,.1f} s"]
     for group, seconds in sorted(by_group.items()):
         summary.append(f"group '{group}' (one after the other on one worker): {seconds:,.1f} s")
+    paired = [path for path in files if scheduled_file(path, files) != path]
+    if paired:
+        summary.append(f"{len(paired)} student copies ran in their solution's kernel from the "
+                       f"first cell where the two differ (their rows count those cells only)")
     if wall is not None:
         summary.append(f"wall time (JUnit report): {wall:,.1f} s")
     return "\n".join(lines) + "\n\n" + "\n".join(summary)
@@ -167,8 +188,10 @@ def write_order(files: dict[str, dict], target: Path, junit: Path, merge: bool =
     run of some files only) the files measured now replace their entries and the others keep
     theirs."""
     import json
-    seconds = {path: round(row["seconds"], 1) for path, row in files.items()
-               if (ROOT / path).is_file()}
+    combined: dict[str, float] = defaultdict(float)
+    for path, row in files.items():
+        combined[scheduled_file(path, files)] += row["seconds"]
+    seconds = {path: round(value, 1) for path, value in combined.items() if (ROOT / path).is_file()}
     if merge and target.is_file():
         earlier = json.loads(target.read_text(encoding="utf-8")).get("seconds", {})
         seconds = {**{p: s for p, s in earlier.items() if (ROOT / p).is_file()}, **seconds}

@@ -92,7 +92,8 @@ def test_badges_repoint_at_a_fork(tmp_path):
 def test_first_cell_has_the_colab_branch(path):
     code = first_code(path)
     assert code.startswith(colab.first_cell_branch(sentiment=colab.uses_sentiment(path)))
-    assert re.search(r"^setup\((\"pt\"|\"tf\"|\"both\")\)$", code, re.M)
+    assert re.search(r"^setup\((\"pt\"|\"tf\"|\"both\"|\"tf\", torch=False)\)(  # .*)?$", code,
+                     re.M)
 
 
 # ---------------------------------------------------------------- the profile and the snapshot

@@ -36,3 +36,21 @@ def test_whole_run_replaces_the_file(tmp_path):
     suite_time.write_order({"tests/test_env.py": {"seconds": 1.0}}, target,
                            tmp_path / "junit.xml")
     assert _seconds(target) == {"tests/test_env.py": 1.0}
+
+
+def test_student_cells_run_in_the_solution_kernel_count_for_the_student_copy(tmp_path):
+    junit = tmp_path / "junit.xml"
+    cls = "solutions.07_custom_training_tf.ipynb"
+    junit.write_text(
+        '<testsuites><testsuite time="30">'
+        f'<testcase classname="{cls}" name="Cell 0" time="20"/>'
+        f'<testcase classname="{cls}" name="notebooks Cell 12" time="4"/>'
+        f'<testcase classname="{cls}" name="Cell 12" time="6"/>'
+        '</testsuite></testsuites>')
+    files, wall = suite_time.read_report(junit)
+    assert files["solutions/07_custom_training_tf.ipynb"]["seconds"] == 26
+    assert files["notebooks/07_custom_training_tf.ipynb"]["seconds"] == 4
+    assert "1 student copies ran in their solution's kernel" in suite_time.table(files, wall)
+    target = tmp_path / "order.json"
+    suite_time.write_order(files, target, junit)
+    assert _seconds(target) == {"solutions/07_custom_training_tf.ipynb": 30.0}

@@ -38,7 +38,7 @@ def seed_everything(seed: int, frameworks=("pt",)) -> None:
         import_tensorflow_quietly().keras.utils.set_random_seed(seed)
 
 
-def _set_environment(offline: bool, frameworks) -> None:
+def _set_environment(offline: bool, frameworks, torch: bool = True) -> None:
     # transformers imports every framework it finds (its pipelines import TensorFlow on their
     # own); USE_TF=0 keeps a PyTorch lesson free of TensorFlow's start-up time. It is read when
     # transformers is first imported, which is why setup() comes first. (TensorFlow lessons
@@ -46,6 +46,8 @@ def _set_environment(offline: bool, frameworks) -> None:
     # while accelerate is installed.)
     if frameworks == ("pt",):
         os.environ["USE_TF"] = "0"
+    if frameworks == ("tf",) and not torch:
+        os.environ["USE_TORCH"] = "0"
     os.environ["COURSE_FRAMEWORK"] = "+".join(frameworks)  # read by the exercise checks
     # Offline mode, Keras 2 (tf-keras) for transformers' TF classes, no C++ log lines:
     # TensorFlow and transformers read them when first imported (utils/env.py).
@@ -65,21 +67,27 @@ def course_path(relative: str) -> str:
     return _short_path(Path(__file__).resolve().parent.parent / relative)
 
 
-def setup(framework: str | None = "pt", seed: int = 42, report: bool = True) -> None:
+def setup(framework: str | None = "pt", seed: int = 42, report: bool = True,
+          torch: bool = True) -> None:
     """First cell of every notebook: offline mode, seeds, quiet logs and a device report.
 
     ``framework`` is ``"pt"``, ``"tf"``, ``"both"`` or ``None``. TensorFlow is imported only for
-    ``"tf"`` and ``"both"``.
+    ``"tf"`` and ``"both"``. ``torch=False`` (with ``"tf"`` only) keeps transformers from
+    importing PyTorch, which its TensorFlow classes do not need: about 250 MB less memory in
+    the kernel, but ``transformers.pipeline`` can then not be imported.
     """
     if framework not in FRAMEWORKS:
         raise ValueError(f"framework must be one of {list(FRAMEWORKS)}, not {framework!r}")
     frameworks = FRAMEWORKS[framework]
+    if not torch and frameworks != ("tf",):
+        raise ValueError(f"torch=False is for TensorFlow lessons: setup('tf', torch=False), "
+                         f"not setup({framework!r}, torch=False)")
     if "transformers" in sys.modules or "tensorflow" in sys.modules:
         warnings.warn("transformers or TensorFlow was imported before setup(): restart the "
                       "kernel and run the setup cell first, so offline mode, Keras 2 and the "
                       "framework choice take effect.", stacklevel=2)
     offline = not online()
-    _set_environment(offline, frameworks)
+    _set_environment(offline, frameworks, torch)
     if offline:
         from utils import offline as offline_guard
 
