@@ -16,14 +16,29 @@ their own:
   fresh kernel, and nothing of the solution's own cells has run yet;
 - the solution's cells after that run after the student copy's. Those cells define every name
   they use (a solution runs top to bottom on its own), so a student stub cannot stand in for an
-  answer; what the student cells changed could only make a solution cell print something else
-  than its committed output, which fails, never passes, the comparison.
+  answer. What the student cells changed can make a solution cell print something else than its
+  committed output, which fails the comparison. It could also make one print less: output shown
+  once per kernel, which a student cell may have shown first. Before the solution's remaining
+  cells, an extra step ("reset once-only output") therefore clears Python's warning registries
+  and transformers' ``warning_once`` cache. What a module prints when it is first imported
+  cannot be reset: a student cell that first imports a module takes that output (the student
+  copies' cells before their stubs repeat their solution's code, so that code imports nothing
+  the solution's next cells would not import first anyway).
+
+The pairing applies only when it cannot hide anything: both copies exist and are collected, the
+student copy through a folder (a student copy named on the command line runs on its own), no
+option picks tests inside files (``-k``, ``-m``, ``--deselect``, ``--ignore``, ``path::test``:
+a student cell must not run without the cells before it), and the student copy is the one the
+generator wrote (the checksum of its cells that utils/generate.py records matches: a learner's
+own code never runs in the solution's kernel). If a student cell times out, the reset step fails
+with that reason and the solution's remaining cells still run and report their own results.
 
 The shared top of a training lesson is most of its run time (lessons 06, 07 and 11 train before
 their first exercise), so a student copy costs its exercises and the cells after them.
 ``--separate-student-runs`` runs each student copy in a kernel of its own instead, as a learner
-would (the test items then carry the student copy's own path). A student copy or a solution
-collected without its twin (``pytest --nbval notebooks/``) runs on its own as before.
+would (the test items then carry the student copy's own path; ``COURSE_SEPARATE_STUDENT_RUNS=1
+.ci/run`` adds such a run of ``notebooks/`` to CI). A student copy or a solution collected
+without its twin (``pytest --nbval notebooks/``) runs on its own as before.
 """
 
 from __future__ import annotations
@@ -72,12 +87,75 @@ def collected(config, path: Path) -> bool:
     return any(target == path or target in path.parents for target in _targets(config))
 
 
+def selects_tests(config) -> bool:
+    """Whether the run picks tests inside files (``-k``, ``-m``, ``--deselect``, ``--ignore``,
+    ``path::test``): then a student copy's cells could run without the cells they share with
+    the solution, so the two copies run in kernels of their own."""
+    option = config.option
+    return bool(getattr(option, "keyword", "") or getattr(option, "markexpr", "")
+                or getattr(option, "deselect", None) or getattr(option, "ignore", None)
+                or getattr(option, "ignore_glob", None)
+                or any("::" in str(arg) for arg in config.args))
+
+
+def untouched(student: Path) -> bool:
+    """Whether the student copy is what the generator wrote (utils/generate.py records the
+    checksum of its cells): a learner's own code never runs in the solution's kernel."""
+    import nbformat
+
+    from utils.generate import cells_digest
+
+    try:
+        nb = nbformat.read(str(student), as_version=4)
+    except Exception:  # unreadable: nbval reports it when it collects the file on its own
+        return False
+    return nb.metadata.get("course", {}).get("cells_sha256") == cells_digest(nb)
+
+
 def pairs(config, solution: Path) -> bool:
-    """Whether the solution at ``solution`` runs with its student copy: both are collected, the
-    student copy through a folder (one named on the command line runs on its own)."""
+    """Whether the solution at ``solution`` runs with its student copy: both exist and are
+    collected, the student copy through a folder (one named on the command line runs on its
+    own), no option picks single tests, and the student copy is the generator's."""
     student = solution.parent.parent / STUDENTS / solution.name
-    return (student.exists() and collected(config, solution) and collected(config, student)
-            and student not in _targets(config))
+    if not (solution.exists() and student.exists()) or selects_tests(config):
+        return False
+    if not (collected(config, solution) and collected(config, student)):
+        return False
+    if student in _targets(config):
+        return False
+    cache = config.stash.setdefault(_UNTOUCHED, {})
+    if student not in cache:
+        cache[student] = untouched(student)
+    return cache[student]
+
+
+_UNTOUCHED = pytest.StashKey[dict]()
+
+# Run in the kernel between the student copy's cells and the solution's remaining ones: output
+# that Python and transformers show once per kernel (warnings, transformers' warning_once) must
+# not have been used up by a student cell, or a solution cell could match an output that lacks
+# a warning a run of its own would print.
+RESET_ONCE_ONLY = """\
+def _course_reset_once_only_output():
+    import sys
+    import warnings
+
+    for module in list(sys.modules.values()):
+        try:
+            registry = vars(module).get("__warningregistry__")
+        except TypeError:
+            continue
+        if isinstance(registry, dict):
+            registry.clear()
+    getattr(warnings, "onceregistry", {}).clear()
+    getattr(warnings, "_filters_mutated", lambda: None)()
+    logging = sys.modules.get("transformers.utils.logging")
+    getattr(getattr(logging, "warning_once", None), "cache_clear", lambda: None)()
+
+
+_course_reset_once_only_output()
+del _course_reset_once_only_output
+"""
 
 
 def _nbval():
@@ -92,6 +170,26 @@ def _nbval():
         def reportinfo(self):
             relative = Path(STUDENTS, self.student_path.name).as_posix()
             return self.student_path, 0, f"{relative}::Cell {self.cell_num}"
+
+    class ResetCell(IPyNbCell):
+        """Between the student copy's cells and the solution's remaining ones: resets the
+        output Python shows once per kernel (``RESET_ONCE_ONLY``). If a student cell timed
+        out, it fails here with that reason and lets the solution's cells run and report their
+        own results (nbval would otherwise mark them all as expected failures)."""
+
+        def setup(self):
+            pass  # never an expected failure
+
+        def runtest(self):
+            timed_out, self.parent.timed_out = self.parent.timed_out, False
+            super().runtest()
+            if timed_out:
+                raise RuntimeError(
+                    f"a cell of {STUDENTS}/{self.parent.student.name} timed out (above); the "
+                    f"solution's remaining cells run after it in the same, interrupted kernel")
+
+        def reportinfo(self):
+            return self.path, 0, f"{self.name}"
 
     class PairedNotebook(IPyNbFile):
         """A solution with its student copy in one kernel (see the module docstring)."""
@@ -114,6 +212,11 @@ def _nbval():
                     options=nbval_options(cell, check=False))  # lax: run, don't compare
                 item.student_path = self.student
                 yield item
+            if shared < len(solution_code):
+                yield ResetCell.from_parent(
+                    self, name=f"reset once-only output before Cell {shared}", cell_num=shared,
+                    cell=nbformat.v4.new_code_cell(RESET_ONCE_ONLY),
+                    options=defaultdict(bool, check=False))
             yield from solution_items[shared:]
 
     return IPyNbFile, PairedNotebook

@@ -12,6 +12,7 @@ from pathlib import Path
 import nbformat
 
 from tests.paired_notebooks import first_difference
+from utils.generate import cells_digest
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG = "open(__import__('os').environ['PAIR_LOG'], 'a').write({!r} + '\\n')"
@@ -27,23 +28,26 @@ def _cell(source: str, tags=(), output: str | None = None):
     return cell
 
 
-def _write(path: Path, cells: list) -> Path:
+def _write(path: Path, cells: list, generated: bool = True) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
+    if generated and path.parent.name == "notebooks":  # as utils.generate records it
+        nb.metadata["course"] = {"cells_sha256": cells_digest(nb)}
     nbformat.write(nb, str(path))
     return path
 
 
-def _pair(root: Path, student_tail: list) -> None:
+def _pair(root: Path, student_tail: list, generated: bool = True) -> None:
     """A solution of four cells, and a student copy that shares its first two."""
     shared = [_cell(f"{LOG.format('shared 0')}\nx = 20", output=None),
               _cell(f"{LOG.format('shared 1')}\nprint(x + 1)", output="21\n")]
     _write(root / "solutions" / "demo.ipynb", shared + [
         _cell(f"{LOG.format('solution 2')}\nanswer = x * 2"),
         _cell(f"{LOG.format('solution 3')}\nprint(answer)", output="40\n")])
-    _write(root / "notebooks" / "demo.ipynb", [_cell(c.source) for c in shared] + student_tail)
+    _write(root / "notebooks" / "demo.ipynb", [_cell(c.source) for c in shared] + student_tail,
+           generated)
 
 
 STUDENT_TAIL = [
@@ -87,8 +91,8 @@ def test_the_shared_cells_run_once_and_each_copy_sees_its_own_state(tmp_path):
                      "student sees an answer: False", "solution 2", "solution 3"], lines
     names = sorted(name for _, name in cases)
     assert names == ["Cell 0", "Cell 1", "Cell 2", "Cell 3", "notebooks Cell 2",
-                     "notebooks Cell 3"], names
-    assert "6 passed" in result.stdout, result.stdout[-2000:]
+                     "notebooks Cell 3", "reset once-only output before Cell 2"], names
+    assert "7 passed" in result.stdout, result.stdout[-2000:]
 
 
 def test_a_failing_student_cell_fails_under_its_own_path(tmp_path):
@@ -134,3 +138,42 @@ def test_both_folders_hold_only_the_notebooks():
         assert other == [], f"{folder}/ holds {other}: keep lesson files elsewhere (utils, assets)"
     solutions = {p.name for p in (ROOT / "solutions").glob("*.ipynb")}
     assert solutions == {p.name for p in (ROOT / "notebooks").glob("*.ipynb")}
+
+
+def test_output_shown_once_per_kernel_is_shown_again_to_the_solution(tmp_path):
+    # transformers shows a warning_once message once per kernel. The student copy's cell shows
+    # it first; the solution's cell, whose committed output has it, must show it too.
+    shared = _cell("from transformers.utils import logging\n"
+                   "logger = logging.get_logger('course.demo')")
+    once = _cell("logger.warning_once('shown once per kernel')")
+    once.outputs = [nbformat.v4.new_output("stream", name="stderr",
+                                           text="shown once per kernel\n")]
+    once.execution_count = 1
+    _write(tmp_path / "solutions" / "demo.ipynb", [shared, _cell("answer = 1"), once])
+    _write(tmp_path / "notebooks" / "demo.ipynb", [_cell(shared.source), _cell("answer = ..."),
+                                                   _cell(once.source)])
+    result, _, cases = _run(tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert ("solutions.demo.ipynb", "notebooks Cell 2") in cases, sorted(cases)
+
+
+def test_runs_that_pick_tests_or_an_edited_copy_run_separately(tmp_path):
+    _pair(tmp_path, STUDENT_TAIL)
+    for options in (["-k", "demo"], ["--deselect", "solutions/demo.ipynb::Cell 3"]):
+        result, lines, _ = _run(tmp_path, *options)
+        assert result.returncode == 0, result.stdout[-3000:]
+        assert lines.count("shared 0") == 2, (options, lines)
+        (tmp_path / "log.txt").unlink()
+    # A learner's edited copy: the checksum the generator recorded no longer matches.
+    _pair(tmp_path, STUDENT_TAIL + [_cell("print('my own code')")], generated=False)
+    result, lines, _ = _run(tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert lines.count("shared 0") == 2, lines
+
+
+def test_a_student_notebook_without_a_solution_still_runs(tmp_path):
+    _pair(tmp_path, STUDENT_TAIL)
+    _write(tmp_path / "notebooks" / "demo-Copy1.ipynb", [_cell(LOG.format("copy"))])
+    result, lines, _ = _run(tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "copy" in lines and lines.count("shared 0") == 1, lines
