@@ -18,19 +18,22 @@ their own:
   they use (a solution runs top to bottom on its own), so a student stub cannot stand in for an
   answer. What the student cells changed can make a solution cell print something else than its
   committed output, which fails the comparison. It could also make one print less: output shown
-  once per kernel, which a student cell may have shown first. Before the solution's remaining
-  cells, an extra step ("reset once-only output") therefore clears Python's warning registries
-  and transformers' ``warning_once`` cache. What a module prints when it is first imported
-  cannot be reset: a student cell that first imports a module takes that output (the student
-  copies' cells before their stubs repeat their solution's code, so that code imports nothing
-  the solution's next cells would not import first anyway).
+  once per kernel, which a student cell may have shown first. Two steps of the pairing keep that
+  state for the solution: before the student copy's cells, "save once-only output" copies
+  Python's warning registries and gives transformers' ``warning_once`` / ``info_once`` a fresh
+  cache for the student cells (which may then show a message the shared cells showed already:
+  their output is not compared); before the solution's remaining cells, "restore once-only
+  output" puts both back as the shared cells left them. What a module prints when it is first
+  imported cannot be restored: a student cell that first imports a module takes that output
+  (the student copies' cells before their stubs repeat their solution's code, so that code
+  imports nothing the solution's next cells would not import first anyway).
 
 The pairing applies only when it cannot hide anything: both copies exist and are collected, the
 student copy through a folder (a student copy named on the command line runs on its own), no
 option picks tests inside files (``-k``, ``-m``, ``--deselect``, ``--ignore``, ``path::test``:
 a student cell must not run without the cells before it), and the student copy is the one the
 generator wrote (the checksum of its cells that utils/generate.py records matches: a learner's
-own code never runs in the solution's kernel). If a student cell times out, the reset step fails
+own code never runs in the solution's kernel). If a student cell times out, the restore step fails
 with that reason and the solution's remaining cells still run and report their own results.
 
 The shared top of a training lesson is most of its run time (lessons 06, 07 and 11 train before
@@ -131,30 +134,64 @@ def pairs(config, solution: Path) -> bool:
 
 _UNTOUCHED = pytest.StashKey[dict]()
 
-# Run in the kernel between the student copy's cells and the solution's remaining ones: output
-# that Python and transformers show once per kernel (warnings, transformers' warning_once) must
-# not have been used up by a student cell, or a solution cell could match an output that lacks
-# a warning a run of its own would print.
-RESET_ONCE_ONLY = """\
-def _course_reset_once_only_output():
+# Output shown once per kernel (Python's warnings, transformers' warning_once / info_once): the
+# solution's remaining cells must find it as the shared cells left it, whatever the student
+# copy's cells showed. SAVE_ONCE_ONLY runs before the student copy's cells: it keeps a copy of
+# Python's warning registries and gives transformers' once-only functions a fresh cache for the
+# student cells. RESTORE_ONCE_ONLY runs before the solution's remaining cells and puts both back.
+SAVE_ONCE_ONLY = """\
+def _course_save_once_only_output():
+    import functools
     import sys
     import warnings
 
-    for module in list(sys.modules.values()):
+    registries = {}
+    for name, module in list(sys.modules.items()):
+        try:
+            registry = vars(module).get("__warningregistry__")
+        except TypeError:
+            continue
+        if isinstance(registry, dict):
+            registries[name] = dict(registry)
+    once = {}
+    logging = sys.modules.get("transformers.utils.logging")
+    if logging is not None:
+        for name in ("warning_once", "info_once"):
+            cached = getattr(logging.logging.Logger, name, None)
+            if hasattr(cached, "__wrapped__"):
+                once[name] = cached
+                setattr(logging.logging.Logger, name,
+                        functools.lru_cache(None)(cached.__wrapped__))
+    sys._course_once_only = (registries, dict(getattr(warnings, "onceregistry", {})), once)
+
+
+_course_save_once_only_output()
+del _course_save_once_only_output
+"""
+RESTORE_ONCE_ONLY = """\
+def _course_restore_once_only_output():
+    import logging
+    import sys
+    import warnings
+
+    registries, onceregistry, once = sys.__dict__.pop("_course_once_only")
+    for name, module in list(sys.modules.items()):
         try:
             registry = vars(module).get("__warningregistry__")
         except TypeError:
             continue
         if isinstance(registry, dict):
             registry.clear()
-    getattr(warnings, "onceregistry", {}).clear()
-    getattr(warnings, "_filters_mutated", lambda: None)()
-    logging = sys.modules.get("transformers.utils.logging")
-    getattr(getattr(logging, "warning_once", None), "cache_clear", lambda: None)()
+            registry.update(registries.get(name, {}))
+    if isinstance(getattr(warnings, "onceregistry", None), dict):
+        warnings.onceregistry.clear()
+        warnings.onceregistry.update(onceregistry)
+    for name, cached in once.items():
+        setattr(logging.Logger, name, cached)
 
 
-_course_reset_once_only_output()
-del _course_reset_once_only_output
+_course_restore_once_only_output()
+del _course_restore_once_only_output
 """
 
 
@@ -171,11 +208,11 @@ def _nbval():
             relative = Path(STUDENTS, self.student_path.name).as_posix()
             return self.student_path, 0, f"{relative}::Cell {self.cell_num}"
 
-    class ResetCell(IPyNbCell):
-        """Between the student copy's cells and the solution's remaining ones: resets the
-        output Python shows once per kernel (``RESET_ONCE_ONLY``). If a student cell timed
-        out, it fails here with that reason and lets the solution's cells run and report their
-        own results (nbval would otherwise mark them all as expected failures)."""
+    class StepCell(IPyNbCell):
+        """A step of the pairing itself (``SAVE_ONCE_ONLY``, ``RESTORE_ONCE_ONLY``). The one
+        before the solution's remaining cells fails if a student cell timed out, with that
+        reason, and lets the solution's cells run and report their own results (nbval would
+        otherwise mark them all as expected failures)."""
 
         def setup(self):
             pass  # never an expected failure
@@ -206,17 +243,20 @@ def _nbval():
             shared = first_difference(solution_code, student_code)
             self.shared_cells = shared
             yield from solution_items[:shared]
+
+            def step(name: str, code: str):
+                return StepCell.from_parent(self, name=name, cell_num=shared,
+                                            cell=nbformat.v4.new_code_cell(code),
+                                            options=defaultdict(bool, check=False))
+
+            yield step(f"save once-only output before {STUDENTS} Cell {shared}", SAVE_ONCE_ONLY)
             for number, cell in enumerate(student_code[shared:], start=shared):
                 item = StudentCell.from_parent(
                     self, name=f"{STUDENTS} Cell {number}", cell_num=number, cell=cell,
                     options=nbval_options(cell, check=False))  # lax: run, don't compare
                 item.student_path = self.student
                 yield item
-            if shared < len(solution_code):
-                yield ResetCell.from_parent(
-                    self, name=f"reset once-only output before Cell {shared}", cell_num=shared,
-                    cell=nbformat.v4.new_code_cell(RESET_ONCE_ONLY),
-                    options=defaultdict(bool, check=False))
+            yield step(f"restore once-only output before Cell {shared}", RESTORE_ONCE_ONLY)
             yield from solution_items[shared:]
 
     return IPyNbFile, PairedNotebook

@@ -91,8 +91,9 @@ def test_the_shared_cells_run_once_and_each_copy_sees_its_own_state(tmp_path):
                      "student sees an answer: False", "solution 2", "solution 3"], lines
     names = sorted(name for _, name in cases)
     assert names == ["Cell 0", "Cell 1", "Cell 2", "Cell 3", "notebooks Cell 2",
-                     "notebooks Cell 3", "reset once-only output before Cell 2"], names
-    assert "7 passed" in result.stdout, result.stdout[-2000:]
+                     "notebooks Cell 3", "restore once-only output before Cell 2",
+                     "save once-only output before notebooks Cell 2"], names
+    assert "8 passed" in result.stdout, result.stdout[-2000:]
 
 
 def test_a_failing_student_cell_fails_under_its_own_path(tmp_path):
@@ -140,21 +141,37 @@ def test_both_folders_hold_only_the_notebooks():
     assert solutions == {p.name for p in (ROOT / "notebooks").glob("*.ipynb")}
 
 
-def test_output_shown_once_per_kernel_is_shown_again_to_the_solution(tmp_path):
-    # transformers shows a warning_once message once per kernel. The student copy's cell shows
-    # it first; the solution's cell, whose committed output has it, must show it too.
-    shared = _cell("from transformers.utils import logging\n"
-                   "logger = logging.get_logger('course.demo')")
-    once = _cell("logger.warning_once('shown once per kernel')")
-    once.outputs = [nbformat.v4.new_output("stream", name="stderr",
-                                           text="shown once per kernel\n")]
-    once.execution_count = 1
-    _write(tmp_path / "solutions" / "demo.ipynb", [shared, _cell("answer = 1"), once])
-    _write(tmp_path / "notebooks" / "demo.ipynb", [_cell(shared.source), _cell("answer = ..."),
-                                                   _cell(once.source)])
-    result, _, cases = _run(tmp_path)
-    assert result.returncode == 0, result.stdout[-3000:]
-    assert ("solutions.demo.ipynb", "notebooks Cell 2") in cases, sorted(cases)
+WARN_ONCE = "logger.warning_once('shown once per kernel')"
+
+
+def _warning_once_pair(root: Path, shown_by_shared_cells: bool) -> None:
+    """transformers shows a warning_once message once per kernel. The student copy's cell shows
+    it; the solution's next cell must show it exactly as in a run of its own: again if the
+    shared cells did not show it, not again if they did."""
+    shared = [_cell("from transformers.utils import logging\n"
+                    "logger = logging.get_logger('course.demo')")]
+    if shown_by_shared_cells:
+        shared.append(_cell(WARN_ONCE))
+        shared[-1].outputs = [nbformat.v4.new_output("stream", name="stderr",
+                                                     text="shown once per kernel\n")]
+        shared[-1].execution_count = 1
+    once = _cell(WARN_ONCE)
+    once.execution_count = 1  # a run cell: its output (none, or the message) is compared
+    if not shown_by_shared_cells:
+        once.outputs = [nbformat.v4.new_output("stream", name="stderr",
+                                               text="shown once per kernel\n")]
+        once.execution_count = 1
+    _write(root / "solutions" / "demo.ipynb", [*shared, _cell("answer = 1"), once])
+    _write(root / "notebooks" / "demo.ipynb", [*(_cell(c.source) for c in shared),
+                                               _cell("answer = ..."), _cell(WARN_ONCE)])
+
+
+def test_output_shown_once_per_kernel_is_what_a_solution_run_of_its_own_shows(tmp_path):
+    for shown_by_shared_cells in (False, True):
+        _warning_once_pair(tmp_path, shown_by_shared_cells)
+        result, _, cases = _run(tmp_path)
+        assert result.returncode == 0, (shown_by_shared_cells, result.stdout[-3000:])
+        assert any(name.startswith("notebooks Cell") for _, name in cases), sorted(cases)
 
 
 def test_runs_that_pick_tests_or_an_edited_copy_run_separately(tmp_path):
