@@ -139,20 +139,29 @@ _UNTOUCHED = pytest.StashKey[dict]()
 # copy's cells showed. SAVE_ONCE_ONLY runs before the student copy's cells: it keeps a copy of
 # Python's warning registries and gives transformers' once-only functions a fresh cache for the
 # student cells. RESTORE_ONCE_ONLY runs before the solution's remaining cells and puts both back.
-SAVE_ONCE_ONLY = """\
-def _course_save_once_only_output():
-    import functools
+# Both steps walk the kernel's warning registries with this helper, defined and removed again
+# by each step, so that the student cells see no name of the pairing.
+_REGISTRIES = """\
+def _course_warning_registries():
     import sys
-    import warnings
 
-    registries = {}
     for name, module in list(sys.modules.items()):
         try:
             registry = vars(module).get("__warningregistry__")
         except TypeError:
             continue
         if isinstance(registry, dict):
-            registries[name] = dict(registry)
+            yield name, registry
+
+
+"""
+SAVE_ONCE_ONLY = _REGISTRIES + """\
+def _course_save_once_only_output():
+    import functools
+    import sys
+    import warnings
+
+    registries = {name: dict(registry) for name, registry in _course_warning_registries()}
     once = {}
     logging = sys.modules.get("transformers.utils.logging")
     if logging is not None:
@@ -166,23 +175,18 @@ def _course_save_once_only_output():
 
 
 _course_save_once_only_output()
-del _course_save_once_only_output
+del _course_save_once_only_output, _course_warning_registries
 """
-RESTORE_ONCE_ONLY = """\
+RESTORE_ONCE_ONLY = _REGISTRIES + """\
 def _course_restore_once_only_output():
     import logging
     import sys
     import warnings
 
     registries, onceregistry, once = sys.__dict__.pop("_course_once_only")
-    for name, module in list(sys.modules.items()):
-        try:
-            registry = vars(module).get("__warningregistry__")
-        except TypeError:
-            continue
-        if isinstance(registry, dict):
-            registry.clear()
-            registry.update(registries.get(name, {}))
+    for name, registry in _course_warning_registries():
+        registry.clear()
+        registry.update(registries.get(name, {}))
     if isinstance(getattr(warnings, "onceregistry", None), dict):
         warnings.onceregistry.clear()
         warnings.onceregistry.update(onceregistry)
@@ -191,7 +195,7 @@ def _course_restore_once_only_output():
 
 
 _course_restore_once_only_output()
-del _course_restore_once_only_output
+del _course_restore_once_only_output, _course_warning_registries
 """
 
 

@@ -73,8 +73,8 @@ def setup(framework: str | None = "pt", seed: int = 42, report: bool = True,
 
     ``framework`` is ``"pt"``, ``"tf"``, ``"both"`` or ``None``. TensorFlow is imported only for
     ``"tf"`` and ``"both"``. ``torch=False`` (with ``"tf"`` only) keeps transformers from
-    importing PyTorch, which its TensorFlow classes do not need: about 250 MB less memory in
-    the kernel, but ``transformers.pipeline`` can then not be imported.
+    importing PyTorch, which its TensorFlow classes do not need: about 225 MiB less memory
+    in the kernel, but ``transformers.pipeline`` can then not be imported.
     """
     if framework not in FRAMEWORKS:
         raise ValueError(f"framework must be one of {list(FRAMEWORKS)}, not {framework!r}")
